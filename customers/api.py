@@ -1,0 +1,226 @@
+"""REST API for customers, orders and interactions (serializers + viewsets)."""
+
+import django_filters
+import pandas as pd
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .importing import import_rows
+from .models import Customer, Interaction, Order, OrderKind
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "email",
+            "company",
+            "locale",
+            "plan",
+            "mrr",
+            "signup_date",
+            "subscription_ends_on",
+            "churned_at",
+            "tags",
+            "lifecycle_stage",
+            "survey_opt_out",
+            "custom",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"mrr": {"min_value": 0}}
+
+    def validate_custom(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("must be a JSON object")
+        return value
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    customer = serializers.SlugRelatedField(
+        slug_field="external_id",
+        queryset=Customer.objects.all(),
+        help_text="The customer's external_id.",
+    )
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "external_id",
+            "customer",
+            "occurred_at",
+            "amount",
+            "currency",
+            "kind",
+            "margin",
+        ]
+        read_only_fields = ["id"]
+        extra_kwargs = {"margin": {"min_value": 0, "max_value": 1}}
+
+    def validate_currency(self, value):
+        if len(value) != 3 or not value.isalpha():
+            raise serializers.ValidationError("must be a 3-letter currency code")
+        return value.upper()
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", getattr(self.instance, "kind", OrderKind.PURCHASE))
+        amount = attrs.get("amount", getattr(self.instance, "amount", 0))
+        if kind == OrderKind.REFUND and amount > 0:
+            raise serializers.ValidationError(
+                {"amount": "a refund's amount must be negative or zero"}
+            )
+        if kind != OrderKind.REFUND and amount < 0:
+            raise serializers.ValidationError(
+                {"amount": "must not be negative unless kind is refund"}
+            )
+        return attrs
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    customer = serializers.SlugRelatedField(
+        slug_field="external_id",
+        queryset=Customer.objects.all(),
+        help_text="The customer's external_id.",
+    )
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "external_id",
+            "customer",
+            "kind",
+            "direction",
+            "occurred_at",
+            "subject",
+            "body",
+            "opened_at",
+            "first_response_at",
+            "resolved_at",
+        ]
+        read_only_fields = ["id"]
+
+    def validate(self, attrs):
+        def current(name):
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        opened = current("opened_at")
+        for name in ("first_response_at", "resolved_at"):
+            if opened and current(name) and current(name) < opened:
+                raise serializers.ValidationError({name: "must not be before opened_at"})
+        return attrs
+
+
+class CustomerFilter(django_filters.FilterSet):
+    tag = django_filters.CharFilter(method="filter_tag")
+    signup_after = django_filters.DateFilter(field_name="signup_date", lookup_expr="gte")
+    signup_before = django_filters.DateFilter(field_name="signup_date", lookup_expr="lte")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Customer
+        fields = ["external_id", "email", "plan", "lifecycle_stage", "locale", "survey_opt_out"]
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.with_tag(value)
+
+
+class TimeRangeFilter(django_filters.FilterSet):
+    customer = django_filters.CharFilter(field_name="customer__external_id")
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+
+class OrderFilter(TimeRangeFilter):
+    class Meta:
+        model = Order
+        fields = ["external_id", "kind", "currency"]
+
+
+class InteractionFilter(TimeRangeFilter):
+    class Meta:
+        model = Interaction
+        fields = ["external_id", "kind", "direction"]
+
+
+class CustomerViewSet(viewsets.ModelViewSet):
+    """Customers. Search `?search=` looks in name, email and company."""
+
+    queryset = Customer.objects.all()
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    search_fields = ["name", "email", "company"]
+    ordering_fields = ["name", "signup_date", "mrr", "created_at", "updated_at"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+
+class OrderViewSet(viewsets.ModelViewSet):
+    queryset = Order.objects.select_related("customer")
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    ordering_fields = ["occurred_at", "amount"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    @extend_schema(
+        request=OrderSerializer(many=True),
+        responses={201: dict, 400: dict},
+        description="Create or update up to 10,000 orders at once, all or nothing, "
+        "idempotent by external_id. Each item: external_id, customer (external id), "
+        "occurred_at, amount, currency, kind, margin.",
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        items = request.data
+        if not isinstance(items, list) or not items:
+            return Response({"detail": "Send a non-empty JSON list of orders."}, status=400)
+        if len(items) > 10_000:
+            return Response({"detail": "At most 10,000 orders per request."}, status=400)
+        if not all(isinstance(item, dict) for item in items):
+            return Response({"detail": "Every item must be a JSON object."}, status=400)
+        rows = (
+            pd.DataFrame(
+                [{**item, "customer_external_id": item.get("customer", "")} for item in items]
+            )
+            .fillna("")
+            .astype(str)
+            .astype(object)
+        )
+        with transaction.atomic():
+            report = import_rows("orders", [rows], check_header=False)
+        if not report.ok:
+            errors = [
+                {
+                    "index": e["row"] - 2,
+                    "field": _api_field(e["column"]),
+                    "value": e["value"],
+                    "message": e["message"],
+                }
+                for e in report.errors
+            ]
+            return Response({"detail": report.summary(), "errors": errors}, status=400)
+        return Response(
+            {"created": report.created, "updated": report.changed, "unchanged": report.unchanged},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _api_field(column: str) -> str:
+    return "customer" if column == "customer_external_id" else column
+
+
+class InteractionViewSet(viewsets.ModelViewSet):
+    queryset = Interaction.objects.select_related("customer")
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    ordering_fields = ["occurred_at"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]

@@ -1,0 +1,444 @@
+"""Demo data: the real CDNOW transaction log dressed up as a small online shop.
+
+CDNOW_master.txt (23,570 customers who first bought in Q1 1997, all their purchases
+to June 1998) ships inside the `lifetimes` wheel. We download that wheel once with
+pip and read the file from it; the package itself is never installed or imported.
+Everything else (names, plans, interactions, tickets) is generated from a fixed seed.
+Pure: functions return DataFrames; the load_demo command writes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+
+LIFETIMES_WHEEL = "lifetimes==0.11.3"
+SEED = 20261122
+
+
+def cache_dir() -> Path:
+    return Path(settings.DATA_CACHE_DIR)
+
+
+def lifetimes_wheel(download: bool = True) -> Path | None:
+    """Path of the cached lifetimes wheel, downloading it with pip if allowed."""
+    folder = cache_dir() / "wheels"
+    found = sorted(folder.glob("[Ll]ifetimes-*.whl"))
+    if found or not download:
+        return found[-1] if found else None
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "-d",
+            str(folder),
+            LIFETIMES_WHEEL,
+        ],
+        check=False,
+        capture_output=True,
+        timeout=300,
+    )
+    found = sorted(folder.glob("[Ll]ifetimes-*.whl"))
+    return found[-1] if found else None
+
+
+def read_cdnow(name: str = "CDNOW_master.txt", download: bool = True) -> pd.DataFrame | None:
+    """CDNOW transactions: customer_id, date, cds, amount. None if the wheel cannot be had."""
+    wheel = lifetimes_wheel(download)
+    if wheel is None:
+        return None
+    with zipfile.ZipFile(wheel) as archive:
+        raw = archive.read(f"lifetimes/datasets/{name}").decode()
+    frame = pd.read_csv(
+        io.StringIO(raw),
+        sep=r"\s+",
+        header=0 if "customer" in raw[:40] else None,
+        names=["customer_id", "date", "cds", "amount"],
+        dtype={"customer_id": str, "date": str},
+    )
+    frame["date"] = pd.to_datetime(frame["date"], format="%Y%m%d")
+    return frame
+
+
+def synthetic_transactions(customers: int = 23_570, seed: int = SEED) -> pd.DataFrame:
+    """Same shape as CDNOW, simulated from BG/NBD + Gamma-Gamma with CDNOW-like parameters."""
+    rng = np.random.default_rng(seed)
+    weeks = 78
+    first = rng.uniform(0, 12, customers)
+    rate = rng.gamma(0.243, 1 / 4.414, customers)  # purchases per week while alive
+    drop = rng.beta(0.793, 2.426, customers)  # chance of dying after each purchase
+    spend = rng.gamma(6.25, 1 / rng.gamma(3.74, 1 / 15.44, customers))  # mean spend per customer
+    rows = []
+    for i in range(customers):
+        t = first[i]
+        while t < weeks:
+            rows.append((f"{i + 1:05d}", t, spend[i] * rng.gamma(6.25) / 6.25))
+            if rng.random() < drop[i] or rate[i] == 0:
+                break
+            t += rng.exponential(1 / rate[i])
+    frame = pd.DataFrame(rows, columns=["customer_id", "week", "amount"])
+    frame["date"] = pd.Timestamp("1997-01-01") + pd.to_timedelta(
+        (frame["week"] * 7).round(), unit="D"
+    )
+    frame["cds"] = np.maximum(1, (frame["amount"] / 15).round()).astype(int)
+    frame["amount"] = frame["amount"].round(2)
+    return frame[["customer_id", "date", "cds", "amount"]]
+
+
+EN_FIRST = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Daniel",
+    "Karen",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Lisa",
+    "Mark",
+    "Betty",
+    "Steven",
+    "Sandra",
+    "Paul",
+    "Ashley",
+    "Andrew",
+    "Emily",
+    "Joshua",
+    "Olivia",
+    "Kevin",
+    "Emma",
+    "Brian",
+    "Grace",
+    "Ryan",
+    "Chloe",
+]
+EN_LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Hill",
+    "Green",
+    "Adams",
+    "Baker",
+    "Nelson",
+    "Carter",
+    "Mitchell",
+    "Turner",
+    "Parker",
+    "Collins",
+]
+ZH_SURNAME = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹")
+ZH_GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "晓明",
+    "志强",
+    "海燕",
+    "俊杰",
+    "雨涵",
+    "子轩",
+    "欣怡",
+    "浩然",
+    "梓涵",
+    "一诺",
+    "思远",
+]
+ZH_PINYIN = {  # e-mail local parts for Chinese names
+    "王": "wang",
+    "李": "li",
+    "张": "zhang",
+    "刘": "liu",
+    "陈": "chen",
+    "杨": "yang",
+    "黄": "huang",
+    "赵": "zhao",
+    "吴": "wu",
+    "周": "zhou",
+    "徐": "xu",
+    "孙": "sun",
+    "马": "ma",
+    "朱": "zhu",
+    "胡": "hu",
+    "郭": "guo",
+    "何": "he",
+    "高": "gao",
+    "林": "lin",
+    "罗": "luo",
+    "郑": "zheng",
+    "梁": "liang",
+    "谢": "xie",
+    "宋": "song",
+    "唐": "tang",
+    "许": "xu",
+    "韩": "han",
+    "冯": "feng",
+    "邓": "deng",
+    "曹": "cao",
+}
+COMPANIES = [
+    "",
+    "",
+    "",
+    "Northwind Traders",
+    "Blue Harbor Studio",
+    "Maple Leaf Records",
+    "Sunrise Cafe",
+    "Pixel & Co",
+    "上海乐声文化",
+    "杭州云图科技",
+    "深圳星河传媒",
+    "Brightside Events",
+]
+EMAIL_DOMAINS = ["example.com", "example.org", "example.net"]  # reserved: never a real inbox
+PLANS = [("", 0.0), ("Club", 9.0), ("Club Plus", 19.0)]
+
+
+def build_demo(transactions: pd.DataFrame, today: date, seed: int = SEED):
+    """Customers, orders and interactions frames (DB column names, customer_external_id refs)."""
+    rng = np.random.default_rng(seed)
+    tx = transactions.copy()
+    shift = pd.Timestamp(today) - pd.Timedelta(days=1) - tx["date"].max()
+    tx["date"] = tx["date"] + shift
+    tx["external_id"] = "cdnow-" + tx["customer_id"]
+
+    per_customer = tx.groupby("external_id").agg(
+        first=("date", "min"), last=("date", "max"), orders=("date", "size")
+    )
+    n = len(per_customer)
+    chinese = rng.random(n) < 0.3
+    first_en = rng.choice(EN_FIRST, n)
+    last_en = rng.choice(EN_LAST, n)
+    surname = rng.choice(ZH_SURNAME, n)
+    given = rng.choice(ZH_GIVEN, n)
+    number = np.arange(1, n + 1).astype(str)
+    name = np.where(
+        chinese, np.char.add(surname, given), np.char.add(np.char.add(first_en, " "), last_en)
+    )
+    local = np.where(
+        chinese,
+        np.char.add(pd.Series(surname).map(ZH_PINYIN).to_numpy().astype(str), number),
+        np.char.add(
+            np.char.add(np.char.lower(first_en), "."), np.char.add(np.char.lower(last_en), number)
+        ),
+    )
+    email = np.char.add(np.char.add(local, "@"), rng.choice(EMAIL_DOMAINS, n))
+    plan_index = rng.choice(3, n, p=[0.7, 0.22, 0.08])
+    end = pd.Timestamp(today)
+    days_quiet = (end - per_customer["last"]).dt.days.to_numpy()
+    stage = np.select([days_quiet > 270, days_quiet > 120], ["churned", "at_risk"], "active")
+    has_plan = plan_index > 0
+    customers = pd.DataFrame(
+        {
+            "external_id": per_customer.index,
+            "name": name,
+            "email": email,
+            "company": rng.choice(COMPANIES, n),
+            "locale": np.where(chinese, "zh-hans", "en"),
+            "plan": [PLANS[i][0] for i in plan_index],
+            "mrr": [
+                f"{PLANS[i][1]:.2f}" if s != "churned" else "0.00"
+                for i, s in zip(plan_index, stage, strict=True)
+            ],
+            "signup_date": per_customer["first"].dt.normalize().to_numpy(),
+            "subscription_ends_on": np.where(
+                has_plan & (stage != "churned"),
+                (end + pd.to_timedelta(rng.integers(1, 365, n), unit="D")).normalize(),
+                pd.NaT,
+            ),
+            "lifecycle_stage": stage,
+            "survey_opt_out": rng.random(n) < 0.03,
+            "tags": [["club"] if p else [] for p in has_plan],
+            "custom": [{"source": "CDNOW 1997-98 (dates shifted)"} for _ in range(n)],
+        }
+    )
+
+    hours = rng.integers(8, 22, len(tx))
+    orders = pd.DataFrame(
+        {
+            "external_id": "cdnow-o-" + pd.Series(np.arange(1, len(tx) + 1)).astype(str).to_numpy(),
+            "customer_external_id": tx["external_id"].to_numpy(),
+            "occurred_at": (tx["date"] + pd.to_timedelta(hours, unit="h"))
+            .dt.tz_localize("UTC")
+            .to_numpy(),
+            "amount": tx["amount"].map("{:.2f}".format).to_numpy(),
+            "currency": settings.ACCOUNT_CURRENCY,
+            "kind": "purchase",
+            "margin": 0.35,
+        }
+    )
+    refunded = orders[(rng.random(len(orders)) < 0.01) & (tx["amount"].to_numpy() > 5)]
+    refunds = refunded.assign(
+        external_id=refunded["external_id"] + "-refund",
+        occurred_at=refunded["occurred_at"] + pd.Timedelta(days=3),
+        amount="-" + refunded["amount"],
+        kind="refund",
+        margin=np.nan,
+    )
+    orders = pd.concat([orders, refunds], ignore_index=True)
+    orders = orders[orders["occurred_at"] < pd.Timestamp(today, tz="UTC")]
+    return customers, orders, _interactions(per_customer, rng, end)
+
+
+TICKET_SUBJECTS = [
+    ("Order arrived damaged", "The jewel case was cracked when the parcel arrived."),
+    ("Wrong CD delivered", "I ordered the live album but got the studio one."),
+    ("Where is my order?", "It has been ten days and tracking shows nothing."),
+    ("Refund request", "I was charged twice for the same order."),
+    ("订单还没到", "已经两周了，物流一直没有更新。"),
+    ("发票问题", "请帮我开具公司发票。"),
+]
+OUTREACH = [
+    ("email", "outbound", "Welcome to the club", "Thanks for your first order!"),
+    ("call", "outbound", "Check-in call", "Asked about their listening habits; happy so far."),
+    ("meeting", "outbound", "Quarterly catch-up", "Reviewed their bulk orders for the studio."),
+    ("email", "inbound", "Question about gift cards", "Can I send a gift card to a friend abroad?"),
+]
+
+
+def _interactions(per_customer: pd.DataFrame, rng, end: pd.Timestamp) -> pd.DataFrame:
+    rows = []
+    ids = per_customer.index.to_numpy()
+    first = per_customer["first"].to_numpy()
+    last = per_customer["last"].to_numpy()
+    for i, external_id in enumerate(ids):
+        span = max((end - first[i]).days, 1)
+        # Welcome e-mail for everyone; logins while they were buying.
+        rows.append(
+            _row(
+                external_id,
+                "email",
+                "outbound",
+                first[i],
+                "Welcome!",
+                "Welcome e-mail and first-order discount.",
+            )
+        )
+        for _ in range(rng.poisson(2)):
+            active_days = max((last[i] - first[i]).astype("timedelta64[D]").astype(int), 1) + 30
+            when = first[i] + np.timedelta64(int(rng.integers(0, min(active_days, span))), "D")
+            rows.append(_row(external_id, "usage", "inbound", when, "Signed in", ""))
+        if rng.random() < 0.12:
+            kind, direction, subject, body = OUTREACH[rng.integers(len(OUTREACH))]
+            when = first[i] + np.timedelta64(int(rng.integers(0, span)), "D")
+            rows.append(_row(external_id, kind, direction, when, subject, body))
+        for _ in range(rng.binomial(3, 0.06)):
+            subject, body = TICKET_SUBJECTS[rng.integers(len(TICKET_SUBJECTS))]
+            opened = first[i] + np.timedelta64(
+                int(rng.integers(0, span) * 86400 + rng.integers(8, 20) * 3600), "s"
+            )
+            first_response = opened + np.timedelta64(int(rng.lognormal(np.log(4 * 3600), 0.8)), "s")
+            resolved = first_response + np.timedelta64(
+                int(rng.lognormal(np.log(26 * 3600), 0.9)), "s"
+            )
+            row = _row(external_id, "ticket", "inbound", opened, subject, body)
+            now = end.to_datetime64()
+            row["opened_at"] = opened
+            row["first_response_at"] = first_response if first_response < now else None
+            row["resolved_at"] = resolved if resolved < now else None
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame = frame[frame["occurred_at"] < end]
+    for name in ("occurred_at", "opened_at", "first_response_at", "resolved_at"):
+        frame[name] = pd.to_datetime(frame[name]).dt.tz_localize("UTC")
+    frame["external_id"] = [
+        "demo-" + hashlib.sha1(f"{c}|{k}|{t}|{s}".encode()).hexdigest()[:20]
+        for c, k, t, s in zip(
+            frame["customer_external_id"],
+            frame["kind"],
+            frame["occurred_at"],
+            frame["subject"],
+            strict=True,
+        )
+    ]
+    return frame.drop_duplicates("external_id")
+
+
+def _row(customer, kind, direction, when, subject, body) -> dict:
+    return {
+        "customer_external_id": customer,
+        "kind": kind,
+        "direction": direction,
+        "occurred_at": when,
+        "subject": subject,
+        "body": body,
+        "opened_at": None,
+        "first_response_at": None,
+        "resolved_at": None,
+    }

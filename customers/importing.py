@@ -1,0 +1,336 @@
+"""CSV import: read the file, validate every row, then write all of it or nothing.
+
+The validators (csv_formats) are pure; this module does the file and database work.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cs_platform.bulk import upsert
+
+from . import csv_formats
+from .csv_formats import Errors
+from .models import Customer, Interaction, Order
+
+KINDS = ("customers", "orders", "interactions")
+CHUNK_ROWS = 100_000
+
+
+class Progress:
+    """Told how far an import got; the CLI draws a bar, the upload page stores it."""
+
+    def start(self, phase: str, total: int) -> None:
+        pass
+
+    def advance(self, rows: int) -> None:
+        pass
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    layout: str = "cs_platform"
+    rows: int = 0
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    customers_created: int = 0
+    errors: list = field(default_factory=list)
+    error_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def summary(self) -> str:
+        if not self.ok:
+            return (
+                f"Nothing was imported: {self.error_count} problem(s) in {self.rows} row(s). "
+                "Fix them and import the file again."
+            )
+        text = (
+            f"{self.rows} {self.kind} row(s): {self.created} new, {self.changed} updated, "
+            f"{self.unchanged} unchanged."
+        )
+        if self.skipped:
+            text += f" {self.skipped} failed or pending payment(s) skipped."
+        if self.customers_created:
+            text += f" {self.customers_created} customer(s) created from the payments."
+        return text
+
+
+class UnreadableFile(Exception):
+    pass
+
+
+def count_lines(binary) -> int:
+    """Rough row count for the progress bar (quoted newlines make it an overestimate)."""
+    position = binary.tell()
+    total = sum(chunk.count(b"\n") for chunk in iter(lambda: binary.read(1 << 20), b""))
+    binary.seek(position)
+    return max(total - 1, 0)
+
+
+def read_chunks(binary):
+    """Yield DataFrames of raw strings from a UTF-8 (optionally BOM) CSV file object."""
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    try:
+        sample = text.read(64 * 1024)
+        text.seek(0)
+        if not sample.strip():
+            raise UnreadableFile("The file is empty.")
+        try:
+            delimiter = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t").delimiter
+        except csv.Error:
+            delimiter = ","
+        reader = pd.read_csv(
+            text,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            chunksize=CHUNK_ROWS,
+            skip_blank_lines=True,
+        )
+        for chunk in reader:
+            chunk.columns = [csv_formats.normalise_header(c) for c in chunk.columns]
+            yield chunk.astype(object)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            "The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again."
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise UnreadableFile(f"The file is not valid CSV: {exc}") from exc
+    finally:
+        text.detach()
+
+
+def import_csv(kind: str, binary, progress: Progress | None = None) -> ImportReport:
+    """Validate the whole CSV file; if every row is valid, write it in one transaction."""
+    progress = progress or Progress()
+    progress.start("validating", count_lines(binary))
+    try:
+        return import_rows(kind, read_chunks(binary), progress)
+    except UnreadableFile as exc:
+        report = ImportReport(kind=kind, error_count=1)
+        report.errors = [csv_formats.RowError(1, "", "", str(exc)).as_dict()]
+        return report
+
+
+def import_rows(
+    kind: str, chunks, progress: Progress | None = None, check_header=True
+) -> ImportReport:
+    """Validate chunks of raw rows (DataFrames of strings); write all or nothing."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    progress = progress or Progress()
+    report = ImportReport(kind=kind)
+    tz = settings.TIME_ZONE
+    errors = Errors()
+    clean_chunks = []
+    for chunk in chunks:
+        if kind == "customers":
+            clean, chunk_errors = csv_formats.validate_customers(chunk, tz)
+        elif kind == "orders" and csv_formats.is_stripe_export(chunk.columns):
+            report.layout = "stripe"
+            clean, chunk_errors, skipped = csv_formats.validate_stripe_charges(
+                chunk, settings.ACCOUNT_CURRENCY
+            )
+            report.skipped += skipped
+        elif kind == "orders":
+            clean, chunk_errors = csv_formats.validate_orders(chunk, tz, settings.ACCOUNT_CURRENCY)
+        else:
+            clean, chunk_errors = csv_formats.validate_interactions(chunk, tz)
+        if report.rows == 0 and check_header:
+            _check_header(kind, report.layout, chunk.columns, errors)
+        report.rows += len(chunk)
+        errors.total += chunk_errors.total
+        errors.extend(chunk_errors[: csv_formats.MAX_KEPT_ERRORS - len(errors)])
+        clean_chunks.append(clean)
+        progress.advance(len(chunk))
+    if report.rows == 0 and not errors.total:
+        errors.add_one(1, "", "", "The file has a header but no rows.")
+
+    frame = pd.concat(clean_chunks) if clean_chunks else pd.DataFrame()
+    if not frame.empty:
+        _check_duplicates(frame, errors)
+        if kind != "customers":
+            frame = _attach_customers(frame, errors, create_missing=report.layout == "stripe")
+    report.errors = [e.as_dict() for e in sorted(errors, key=lambda e: (e.row, e.column))]
+    report.error_count = errors.total
+    if not report.ok:
+        return report
+
+    progress.start("writing", len(frame))
+    with transaction.atomic():
+        if kind == "customers":
+            result = _write_customers(frame, progress)
+        else:
+            if report.layout == "stripe":
+                report.customers_created = _create_customers(frame)
+                frame = _attach_customers(frame, errors, create_missing=False)
+            result = _write_rows(kind, frame, progress)
+    report.created, report.changed, report.unchanged = (
+        result.created,
+        result.changed,
+        result.unchanged,
+    )
+    return report
+
+
+REQUIRED_HEADERS = {
+    ("customers", "cs_platform"): ["external_id"],
+    ("orders", "cs_platform"): ["external_id", "customer_external_id", "occurred_at", "amount"],
+    ("orders", "stripe"): ["id", "created_(utc)", "amount"],
+    ("interactions", "cs_platform"): ["customer_external_id", "kind"],
+}
+
+
+def _check_header(kind, layout, columns, errors: Errors) -> None:
+    missing = [c for c in REQUIRED_HEADERS[(kind, layout)] if c not in columns]
+    if missing:
+        errors.add_one(1, ", ".join(missing), "", "required column(s) missing from the header row")
+
+
+def _check_duplicates(frame: pd.DataFrame, errors: Errors) -> None:
+    ids = frame["external_id"]
+    repeated = ids.duplicated(keep="first") & (ids != "")
+    if repeated.any():
+        first_row = ids[~ids.duplicated(keep="first")]
+        first_row = pd.Series(first_row.index, index=first_row.values)
+        for index, value in ids[repeated].head(csv_formats.MAX_KEPT_ERRORS).items():
+            errors.add_one(
+                int(index) + 2,
+                "external_id",
+                value,
+                f"appears twice in this file (first in row {int(first_row[value]) + 2})",
+            )
+        errors.total += max(int(repeated.sum()) - csv_formats.MAX_KEPT_ERRORS, 0)
+
+
+def _customer_ids(external_ids) -> dict[str, int]:
+    found = {}
+    unique = list(dict.fromkeys(external_ids))
+    for start in range(0, len(unique), 5000):
+        found.update(
+            Customer.objects.filter(external_id__in=unique[start : start + 5000]).values_list(
+                "external_id", "id"
+            )
+        )
+    return found
+
+
+def _attach_customers(frame: pd.DataFrame, errors: Errors, create_missing: bool) -> pd.DataFrame:
+    refs = frame["customer_external_id"]
+    ids = refs.map(_customer_ids(refs[refs != ""]))
+    if not create_missing:
+        unknown = ids.isna() & (refs != "")
+        for index, value in refs[unknown].head(csv_formats.MAX_KEPT_ERRORS).items():
+            errors.add_one(
+                int(index) + 2,
+                "customer_external_id",
+                value,
+                "no customer has this external id; import customers first",
+            )
+        errors.total += max(int(unknown.sum()) - csv_formats.MAX_KEPT_ERRORS, 0)
+    return frame.assign(customer_id=ids)
+
+
+def _create_customers(frame: pd.DataFrame) -> int:
+    """Stripe payments name their customer; create the ones we have not seen."""
+    missing = frame[frame["customer_id"].isna()].drop_duplicates("customer_external_id")
+    if missing.empty:
+        return 0
+    now = timezone.now()
+    new = pd.DataFrame(
+        {
+            "external_id": missing["customer_external_id"],
+            "name": missing["customer_name"],
+            "email": missing["customer_email"],
+            "signup_date": frame.groupby("customer_external_id")["occurred_at"]
+            .min()
+            .reindex(missing["customer_external_id"])
+            .dt.tz_convert(settings.TIME_ZONE)
+            .dt.tz_localize(None)
+            .values,
+        }
+    )
+    new = with_customer_defaults(new, now)
+    return upsert(Customer, new, key="external_id", update_columns=[]).created
+
+
+CUSTOMER_DEFAULTS = {
+    "name": "",
+    "email": "",
+    "company": "",
+    "locale": "",
+    "plan": "",
+    "mrr": "0",
+    "lifecycle_stage": "active",
+    "survey_opt_out": False,
+}
+
+
+def with_customer_defaults(frame: pd.DataFrame, now) -> pd.DataFrame:
+    frame = frame.copy()
+    for name, default in CUSTOMER_DEFAULTS.items():
+        if name not in frame.columns:
+            frame[name] = default
+    for name, empty in (("tags", list), ("custom", dict)):
+        if name not in frame.columns:
+            frame[name] = [empty() for _ in range(len(frame))]
+    frame["created_at"] = now
+    frame["updated_at"] = now
+    return frame
+
+
+def _write_customers(frame: pd.DataFrame, progress: Progress):
+    present = [c for c in frame.columns if c != "external_id"]
+    full = with_customer_defaults(frame, timezone.now())
+    return upsert(
+        Customer,
+        full,
+        key="external_id",
+        update_columns=present,
+        touch_columns=["updated_at"],
+        progress=progress.advance,
+    )
+
+
+ORDER_COLUMNS = [
+    "external_id",
+    "customer_id",
+    "occurred_at",
+    "amount",
+    "currency",
+    "kind",
+    "margin",
+]
+INTERACTION_COLUMNS = [
+    "external_id",
+    "customer_id",
+    "kind",
+    "direction",
+    "occurred_at",
+    "subject",
+    "body",
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+]
+
+
+def _write_rows(kind: str, frame: pd.DataFrame, progress: Progress):
+    model, columns = (
+        (Order, ORDER_COLUMNS) if kind == "orders" else (Interaction, INTERACTION_COLUMNS)
+    )
+    frame = frame[columns].astype({"customer_id": "int64"})
+    return upsert(model, frame, key="external_id", progress=progress.advance)

@@ -1,0 +1,101 @@
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from cs_platform.bulk import upsert
+from customers import demo_data
+from customers.importing import INTERACTION_COLUMNS, ORDER_COLUMNS, with_customer_defaults
+from customers.models import Customer, Interaction, Order
+
+DEMO_USERNAME = "owner"
+DEMO_PASSWORD = "demo-owner-2026"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a believable small shop: the real CDNOW purchase log (23,570 customers), "
+        "shifted to end yesterday, with generated names, plans, interactions and tickets. "
+        "Idempotent: running it again updates the same rows. Also creates the demo login."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--synthetic",
+            action="store_true",
+            help="Use generated transactions even if the CDNOW data is available.",
+        )
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=23_570,
+            help="Number of customers for synthetic data (default: CDNOW's).",
+        )
+        parser.add_argument("--no-user", action="store_true", help="Do not create the demo login.")
+
+    def handle(self, synthetic=False, customers=23_570, no_user=False, **options):
+        started = time.perf_counter()
+        transactions = None if synthetic else demo_data.read_cdnow()
+        if transactions is None:
+            if not synthetic:
+                self.stderr.write(
+                    self.style.WARNING(
+                        "The CDNOW data set (inside the lifetimes wheel) could not be downloaded; "
+                        "using a synthetic generator of the same shape instead."
+                    )
+                )
+            transactions = demo_data.synthetic_transactions(customers)
+            source = "synthetic (CDNOW-shaped)"
+        else:
+            source = "CDNOW_master.txt from the lifetimes wheel"
+        customer_frame, order_frame, interaction_frame = demo_data.build_demo(
+            transactions, timezone.localdate()
+        )
+        customer_frame = with_customer_defaults(customer_frame, timezone.now())
+        with transaction.atomic():
+            upsert(
+                Customer,
+                customer_frame,
+                key="external_id",
+                update_columns=[
+                    c
+                    for c in customer_frame.columns
+                    if c not in ("external_id", "created_at", "updated_at")
+                ],
+                touch_columns=["updated_at"],
+            )
+            ids = dict(
+                Customer.objects.filter(external_id__startswith="cdnow-").values_list(
+                    "external_id", "id"
+                )
+            )
+            for model, frame, columns in (
+                (Order, order_frame, ORDER_COLUMNS),
+                (Interaction, interaction_frame, INTERACTION_COLUMNS),
+            ):
+                frame = frame.assign(customer_id=frame["customer_external_id"].map(ids))
+                upsert(model, frame[columns], key="external_id")
+        self.stdout.write(
+            f"Demo data from {source}: {len(customer_frame):,} customers, {len(order_frame):,} "
+            f"orders, {len(interaction_frame):,} interactions "
+            f"({time.perf_counter() - started:.1f} s)."
+        )
+        if not no_user:
+            self._demo_user()
+
+    def _demo_user(self):
+        user, _ = get_user_model().objects.get_or_create(
+            username=DEMO_USERNAME, defaults={"email": "owner@example.com"}
+        )
+        user.is_staff = user.is_superuser = True
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        token, _ = Token.objects.get_or_create(user=user)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}   API token: {token.key}"
+            )
+        )

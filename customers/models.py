@@ -1,0 +1,304 @@
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class LifecycleStage(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    TRIAL = "trial", _("Trial")
+    ACTIVE = "active", _("Active")
+    AT_RISK = "at_risk", _("At risk")
+    CHURNED = "churned", _("Churned")
+
+
+class CustomerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(lifecycle_stage__in=[LifecycleStage.ACTIVE, LifecycleStage.AT_RISK])
+
+    def at_risk(self):
+        return self.filter(lifecycle_stage=LifecycleStage.AT_RISK)
+
+    def surveyable(self):
+        return self.filter(survey_opt_out=False).exclude(email="")
+
+    def with_tag(self, tag: str):
+        # JSON containment is not available on SQLite; the quoted text match is exact
+        # there because tags are stored as a JSON list of strings.
+        if connection.vendor == "postgresql":
+            return self.filter(tags__contains=[tag])
+        return self.filter(tags__icontains=f'"{tag}"')
+
+    def search(self, text: str):
+        return self.filter(
+            Q(name__icontains=text) | Q(email__icontains=text) | Q(company__icontains=text)
+        )
+
+
+class Customer(models.Model):
+    external_id = models.CharField(_("external id"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    locale = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Language for surveys and emails; empty means the browser decides."),
+    )
+    plan = models.CharField(_("plan"), max_length=100, blank=True, db_index=True)
+    mrr = models.DecimalField(_("MRR"), max_digits=12, decimal_places=2, default=0)
+    signup_date = models.DateField(_("signup date"), null=True, blank=True, db_index=True)
+    subscription_ends_on = models.DateField(_("subscription ends on"), null=True, blank=True)
+    churned_at = models.DateTimeField(_("churned at"), null=True, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=10,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.ACTIVE,
+        db_index=True,
+    )
+    survey_opt_out = models.BooleanField(_("opted out of surveys"), default=False)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["name"], name="customer_name_idx"),
+            models.Index(fields=["company"], name="customer_company_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(mrr__gte=0), name="customer_mrr_not_negative"),
+            models.CheckConstraint(condition=~Q(external_id=""), name="customer_external_id_set"),
+        ]
+
+    def __str__(self):
+        return self.name or self.email or self.external_id
+
+
+class OrderKind(models.TextChoices):
+    PURCHASE = "purchase", _("Purchase")
+    SUBSCRIPTION = "subscription", _("Subscription payment")
+    REFUND = "refund", _("Refund")
+
+
+class Order(models.Model):
+    """A payment. Refunds are stored with a negative amount, everything else non-negative."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    external_id = models.CharField(_("external id"), max_length=100, unique=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=OrderKind.choices, default=OrderKind.PURCHASE
+    )
+    margin = models.DecimalField(
+        _("gross margin"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Share of the amount that is gross profit, 0 to 1."),
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="order_customer_time_idx"),
+            models.Index(fields=["occurred_at"], name="order_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=OrderKind.REFUND) & Q(amount__lte=0))
+                | (~Q(kind=OrderKind.REFUND) & Q(amount__gte=0)),
+                name="order_amount_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(margin__isnull=True) | (Q(margin__gte=0) & Q(margin__lte=1)),
+                name="order_margin_is_a_share",
+            ),
+            models.CheckConstraint(condition=~Q(external_id=""), name="order_external_id_set"),
+        ]
+
+    def __str__(self):
+        return f"{self.external_id} {self.amount} {self.currency}"
+
+
+class InteractionKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    NOTE = "note", _("Note")
+    TICKET = "ticket", _("Support ticket")
+    USAGE = "usage", _("Product usage / login")
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+    INTERNAL = "internal", _("Internal")
+
+
+class Interaction(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    external_id = models.CharField(
+        _("external id"), max_length=100, unique=True, null=True, blank=True
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND
+    )
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    # Support tickets only.
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="interaction_customer_time_idx"),
+            models.Index(fields=["kind", "occurred_at"], name="interaction_kind_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_at__isnull=True)
+                | Q(opened_at__isnull=True)
+                | Q(first_response_at__gte=models.F("opened_at")),
+                name="ticket_first_response_after_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True)
+                | Q(opened_at__isnull=True)
+                | Q(resolved_at__gte=models.F("opened_at")),
+                name="ticket_resolved_after_open",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.subject}"
+
+
+class FollowUpRule(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    DETRACTOR = "detractor", _("Detractor answered")
+    HEALTH_DROP = "health_drop", _("Health turned red or dropped")
+    VALUE_AT_RISK = "value_at_risk", _("High value at risk")
+    NO_CONTACT = "no_contact", _("Top customer not contacted")
+    RENEWAL = "renewal", _("Renewal coming up")
+    ONBOARDING = "onboarding", _("New customer check-in")
+    TICKET_OPEN = "ticket_open", _("Support ticket open too long")
+    PROMOTER = "promoter", _("Promoter: ask for a review or referral")
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SNOOZED = "snoozed", _("Snoozed")
+    DONE = "done", _("Done")
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def not_done(self):
+        return self.exclude(status=FollowUpStatus.DONE)
+
+    def open_for_today(self, today=None):
+        """Open items plus snoozed ones whose snooze has run out, most at stake first."""
+        today = today or timezone.localdate()
+        return self.filter(
+            Q(status=FollowUpStatus.OPEN)
+            | Q(status=FollowUpStatus.SNOOZED, snoozed_until__lte=today)
+        ).order_by("-value_at_stake", "due", "id")
+
+
+class FollowUp(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="followups")
+    rule = models.CharField(
+        _("rule"), max_length=20, choices=FollowUpRule.choices, default=FollowUpRule.MANUAL
+    )
+    reason = models.TextField(_("why"))
+    suggested_action = models.CharField(_("suggested action"), max_length=300, blank=True)
+    value_at_stake = models.DecimalField(
+        _("value at stake"), max_digits=14, decimal_places=2, default=0
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), default=2)  # 1 high .. 3 low
+    due = models.DateField(_("due"), default=timezone.localdate)
+    status = models.CharField(
+        _("status"), max_length=8, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-value_at_stake", "due", "id"]
+        indexes = [
+            models.Index(fields=["status", "due"], name="followup_status_due_idx"),
+            models.Index(fields=["status", "-value_at_stake"], name="followup_status_value_idx"),
+        ]
+        constraints = [
+            # One open (or snoozed) item per customer and automatic rule.
+            models.UniqueConstraint(
+                fields=["customer", "rule"],
+                condition=~Q(status=FollowUpStatus.DONE) & ~Q(rule=FollowUpRule.MANUAL),
+                name="one_open_followup_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_at_stake__gte=0), name="followup_value_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1) & Q(priority__lte=3), name="followup_priority_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer}: {self.get_rule_display()}"
+
+
+def import_upload_path(instance, filename):
+    return f"imports/{timezone.now():%Y/%m}/{filename}"
+
+
+class ImportJob(models.Model):
+    """One uploaded CSV file and what became of it; the import itself runs as a Celery task."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Rejected")
+
+    kind = models.CharField(_("what"), max_length=20)
+    file = models.FileField(upload_to=import_upload_path)
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} import {self.original_name} ({self.status})"

@@ -1,0 +1,103 @@
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cs_platform.csv_export import streaming_csv
+
+from .models import Customer, ImportJob, Interaction, Order
+from .tasks import run_import
+
+
+@require_GET
+@login_required
+def home(request):
+    """Until the nightly scoring lands, the start page shows what data is there."""
+    since = timezone.now() - timezone.timedelta(days=30)
+    context = {
+        "customers": Customer.objects.count(),
+        "active": Customer.objects.active().count(),
+        "orders": Order.objects.count(),
+        "revenue_30d": Order.objects.filter(occurred_at__gte=since).aggregate(s=Sum("amount"))["s"]
+        or 0,
+        "interactions": Interaction.objects.count(),
+        "stages": Customer.objects.values("lifecycle_stage").annotate(n=Count("id")).order_by("-n"),
+        "recent_imports": ImportJob.objects.all()[:5],
+    }
+    return render(request, "customers/home.html", context)
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=[
+            ("customers", _("Customers")),
+            ("orders", _("Orders (our template or a Stripe payments export)")),
+            ("interactions", _("Interactions (emails, calls, tickets, logins)")),
+        ],
+    )
+    file = forms.FileField(label=_("CSV file (UTF-8)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".txt")):
+            raise forms.ValidationError(_("Upload a .csv file."))
+        return upload
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_upload(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = ImportJob.objects.create(
+            kind=form.cleaned_data["kind"],
+            file=upload,
+            original_name=upload.name[:255],
+            created_by=request.user,
+        )
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+        return redirect("import-status", job_id=job.pk)
+    return render(
+        request, "customers/import.html", {"form": form, "jobs": ImportJob.objects.all()[:10]}
+    )
+
+
+@require_GET
+@login_required
+def import_status(request, job_id):
+    job = get_object_or_404(ImportJob, pk=job_id)
+    template = (
+        "customers/partials/_import_status.html" if request.htmx else "customers/import_status.html"
+    )
+    return render(request, template, {"job": job})
+
+
+@require_GET
+@login_required
+def export_customers(request):
+    header = [
+        "external_id",
+        "name",
+        "email",
+        "company",
+        "locale",
+        "plan",
+        "mrr",
+        "signup_date",
+        "subscription_ends_on",
+        "churned_at",
+        "tags",
+        "lifecycle_stage",
+        "survey_opt_out",
+    ]
+    rows = (
+        [*row[:10], "; ".join(row[10] or []), *row[11:]]
+        for row in Customer.objects.order_by("id").values_list(*header).iterator(chunk_size=5000)
+    )
+    return streaming_csv(f"customers-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
