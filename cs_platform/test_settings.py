@@ -11,6 +11,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT", "/tmp/cs_platform_test_media"))  # noqa: F405
+# Tests run tasks in-process even when REDIS_URL is set: a worker could not see the
+# uncommitted data of a test. The services test switches a real worker on explicitly.
+CELERY_TASK_ALWAYS_EAGER = True
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

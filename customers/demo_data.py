@@ -94,6 +94,7 @@ def synthetic_transactions(customers: int = 23_570, seed: int = SEED) -> pd.Data
     frame["date"] = pd.Timestamp("1997-01-01") + pd.to_timedelta(
         (frame["week"] * 7).round(), unit="D"
     )
+    frame = frame[frame["date"] <= pd.Timestamp("1998-06-30")].copy()  # CDNOW's last day
     frame["cds"] = np.maximum(1, (frame["amount"] / 15).round()).astype(int)
     frame["amount"] = frame["amount"].round(2)
     return frame[["customer_id", "date", "cds", "amount"]]

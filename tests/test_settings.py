@@ -74,12 +74,25 @@ def test_database_url_parses_postgres_and_sqlite():
     assert database_from_url("sqlite:///cs.db")["NAME"] == "cs.db"
 
 
+def celery_setting(name, **env):
+    result = run_manage(
+        "shell",
+        "-c",
+        f"from cs_platform.celery import app; print(app.conf.{name})",
+        env={**PRODUCTION_ENV, **env},
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
 def test_without_redis_celery_runs_tasks_in_process():
-    if os.environ.get("REDIS_URL"):
-        assert settings.CELERY_TASK_ALWAYS_EAGER is False
-        assert os.environ["REDIS_URL"] == settings.CELERY_BROKER_URL
-    else:
-        assert settings.CELERY_TASK_ALWAYS_EAGER is True
+    assert celery_setting("task_always_eager", REDIS_URL="") == "True"
+    assert celery_setting("broker_url", REDIS_URL="") == "memory://"
+
+
+def test_with_redis_celery_sends_tasks_to_the_broker():
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/3"}
+    assert celery_setting("task_always_eager", **env) == "False"
+    assert celery_setting("broker_url", **env) == "redis://127.0.0.1:6379/3"
 
 
 def test_celery_redelivers_only_after_the_hard_time_limit():
