@@ -1,0 +1,52 @@
+# cs_platform: `make run` serves the demo, `make test` runs the whole suite.
+# Both start from nothing but python3: they create .venv and install into it.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export DJANGO_DEBUG ?= 1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-services lint worker beat bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install everything
+
+run: install ## Migrate, load the demo shop and serve it on http://127.0.0.1:8000
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py load_demo
+	@echo ""
+	@echo "  cs_platform is starting on http://$(HOST):$(PORT)/"
+	@echo "  Sign in as: owner / demo-owner-2026"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install ## Lint and run the whole test suite (SQLite, tasks in-process)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q
+
+lint: install ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+worker: install ## A Celery worker (needs REDIS_URL)
+	$(VENV)/bin/celery -A cs_platform worker --loglevel=INFO
+
+beat: install ## Celery beat, the nightly schedule (needs REDIS_URL)
+	$(VENV)/bin/celery -A cs_platform beat --loglevel=INFO
+
+bench: install ## Import benchmark: 1,000,000 order rows (set DATABASE_URL for Postgres)
+	$(PY) -m customers.bench --orders 1000000 --customers 100000
+
+clean: ## Remove the virtualenv, caches and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3 db.sqlite3-* media staticfiles
