@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cs_platform.csv_export import streaming_csv
 
-from .models import Customer, ImportJob, Interaction, Order
+from .models import Customer, ImportJob, Interaction, LifecycleStage, Order
 from .tasks import run_import
 
 
@@ -25,7 +25,12 @@ def home(request):
         "revenue_30d": Order.objects.filter(occurred_at__gte=since).aggregate(s=Sum("amount"))["s"]
         or 0,
         "interactions": Interaction.objects.count(),
-        "stages": Customer.objects.values("lifecycle_stage").annotate(n=Count("id")).order_by("-n"),
+        "stages": [
+            (LifecycleStage(row["lifecycle_stage"]).label, row["n"])
+            for row in Customer.objects.values("lifecycle_stage")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+        ],
         "recent_imports": ImportJob.objects.all()[:5],
     }
     return render(request, "customers/home.html", context)

@@ -140,3 +140,15 @@ def test_a_success_resets_the_counter(client, owner):
 def test_healthz_answers_without_login_even_for_an_unlisted_host(client):
     response = client.get("/healthz/", HTTP_HOST="172.18.0.5:8000")
     assert response.status_code == 200 and response.content == b"ok"
+
+
+@pytest.mark.django_db
+def test_createsuperuser_makes_an_owner_who_can_sign_in(client, monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long passphrase 2026")
+    call_command("createsuperuser", interactive=False, username="founder", email="f@example.com")
+    response = client.post(
+        reverse("login"), {"username": "founder", "password": "a long passphrase 2026"}
+    )
+    assert response.status_code == 302 and client.get("/").status_code == 200
