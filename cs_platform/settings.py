@@ -256,7 +256,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "cs_platform.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"user": "50/second"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "cs_platform API",

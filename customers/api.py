@@ -8,7 +8,8 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .importing import import_rows
+from .csv_formats import CUSTOMER_COLUMNS
+from .importing import INTERACTION_COLUMNS, import_rows
 from .models import Customer, Interaction, Order, OrderKind
 
 
@@ -17,25 +18,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "external_id",
-            "name",
-            "email",
-            "company",
-            "locale",
-            "plan",
-            "mrr",
-            "signup_date",
-            "subscription_ends_on",
-            "churned_at",
-            "tags",
-            "lifecycle_stage",
-            "survey_opt_out",
-            "custom",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *CUSTOMER_COLUMNS, "custom", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"mrr": {"min_value": 0}}
 
@@ -95,19 +78,7 @@ class InteractionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Interaction
-        fields = [
-            "id",
-            "external_id",
-            "customer",
-            "kind",
-            "direction",
-            "occurred_at",
-            "subject",
-            "body",
-            "opened_at",
-            "first_response_at",
-            "resolved_at",
-        ]
+        fields = ["id", "customer", *INTERACTION_COLUMNS[1:]]
         read_only_fields = ["id"]
 
     def validate(self, attrs):

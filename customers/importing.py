@@ -314,9 +314,9 @@ ORDER_COLUMNS = [
     "kind",
     "margin",
 ]
-INTERACTION_COLUMNS = [
-    "external_id",
+INTERACTION_COLUMNS = [  # database columns; the API shows the same, with "customer"
     "customer_id",
+    "external_id",
     "kind",
     "direction",
     "occurred_at",

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cs_platform.csv_export import streaming_csv
 
+from .csv_formats import CUSTOMER_COLUMNS
 from .models import Customer, ImportJob, Interaction, LifecycleStage, Order
 from .tasks import run_import
 
@@ -86,23 +87,10 @@ def import_status(request, job_id):
 @require_GET
 @login_required
 def export_customers(request):
-    header = [
-        "external_id",
-        "name",
-        "email",
-        "company",
-        "locale",
-        "plan",
-        "mrr",
-        "signup_date",
-        "subscription_ends_on",
-        "churned_at",
-        "tags",
-        "lifecycle_stage",
-        "survey_opt_out",
-    ]
+    header = CUSTOMER_COLUMNS  # the import template: an export re-imports unchanged
+    tags = header.index("tags")
     rows = (
-        [*row[:10], "; ".join(row[10] or []), *row[11:]]
+        [*row[:tags], "; ".join(row[tags] or []), *row[tags + 1 :]]
         for row in Customer.objects.order_by("id").values_list(*header).iterator(chunk_size=5000)
     )
     return streaming_csv(f"customers-{timezone.localdate():%Y-%m-%d}.csv", header, rows)

@@ -313,3 +313,13 @@ def test_customer_export_neutralises_spreadsheet_formulas(owner_client):
     assert body.startswith("\ufeffexternal_id,name")
     assert "'=HYPERLINK" in body and "'+cmd" in body and "'-2+3" in body and "'@SUM(A1)" in body
     assert ",=" not in body and ",+" not in body and ",@" not in body
+
+
+def test_an_export_imports_back_without_changes(owner_client, tmp_path, capsys):
+    run("customers", write(tmp_path, CUSTOMERS))
+    Customer.objects.filter(external_id="c1").update(churned_at=timezone.now())
+    body = b"".join(owner_client.get("/customers/export.csv").streaming_content)
+    path = tmp_path / "export.csv"
+    path.write_bytes(body)
+    run("customers", path)
+    assert "0 new, 0 updated, 2 unchanged" in capsys.readouterr().out
