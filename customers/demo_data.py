@@ -57,21 +57,26 @@ def lifetimes_wheel(download: bool = True) -> Path | None:
 
 
 def read_cdnow(name: str = "CDNOW_master.txt", download: bool = True) -> pd.DataFrame | None:
-    """CDNOW transactions: customer_id, date, cds, amount. None if the wheel cannot be had."""
+    """CDNOW transactions: customer_id, date, cds, amount. None if the wheel cannot be had.
+
+    CDNOW_master.txt holds all 23,570 customers; CDNOW_sample.txt the 2,357-customer
+    sample of the published BG/NBD and Gamma-Gamma estimates (it has an extra column,
+    the customer's number within the sample, which is dropped).
+    """
     wheel = lifetimes_wheel(download)
     if wheel is None:
         return None
     with zipfile.ZipFile(wheel) as archive:
         raw = archive.read(f"lifetimes/datasets/{name}").decode()
-    frame = pd.read_csv(
-        io.StringIO(raw),
-        sep=r"\s+",
-        header=0 if "customer" in raw[:40] else None,
-        names=["customer_id", "date", "cds", "amount"],
-        dtype={"customer_id": str, "date": str},
-    )
+    frame = pd.read_csv(io.StringIO(raw), sep=r"\s+", header=None, comment=None, dtype=str)
+    if not frame.iloc[0, 0].isdigit():  # a header row
+        frame = frame.iloc[1:]
+    columns = ["customer_id", "date", "cds", "amount"]
+    frame = frame.iloc[:, [0, -3, -2, -1]].set_axis(columns, axis=1)
     frame["date"] = pd.to_datetime(frame["date"], format="%Y%m%d")
-    return frame
+    frame["cds"] = frame["cds"].astype(int)
+    frame["amount"] = frame["amount"].astype(float)
+    return frame.reset_index(drop=True)
 
 
 def synthetic_transactions(customers: int = 23_570, seed: int = SEED) -> pd.DataFrame:

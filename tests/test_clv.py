@@ -1,0 +1,149 @@
+"""CLV models checked against the published CDNOW estimates and hand-computed values."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from customers.demo_data import read_cdnow
+from metrics import clv
+from metrics.rfm import rfm_summary
+
+CALIBRATION_END = pd.Timestamp("1997-09-30")  # 39 weeks from 1997-01-01
+
+
+@pytest.fixture(scope="module")
+def cdnow_sample():
+    frame = read_cdnow("CDNOW_sample.txt")
+    assert frame is not None, "could not download the lifetimes wheel with pip"
+    return frame.rename(columns={"date": "occurred_at"})
+
+
+@pytest.fixture(scope="module")
+def calibration(cdnow_sample):
+    return rfm_summary(cdnow_sample, CALIBRATION_END, period_days=7)
+
+
+@pytest.fixture(scope="module")
+def bgnbd(calibration):
+    return clv.fit_bgnbd(calibration["frequency"], calibration["recency"], calibration["T"])
+
+
+def test_bgnbd_reproduces_the_published_cdnow_estimates(calibration, bgnbd):
+    # Fader, Hardie & Lee (2005a), Table/section 4: r .243, alpha 4.414, a .793, b 2.426, LL -9582.4
+    assert len(calibration) == 2357
+    assert round(bgnbd.r, 3) == 0.243
+    assert round(bgnbd.alpha, 3) == 4.414
+    assert round(bgnbd.a, 3) == 0.793
+    assert round(bgnbd.b, 3) == 2.426
+    assert round(bgnbd.log_likelihood, 1) == -9582.4
+
+
+def test_gamma_gamma_reproduces_the_published_cdnow_estimates(calibration):
+    # Fader & Hardie (2013), the 946 repeat buyers: p 6.25, q 3.74, gamma 15.44
+    fit = clv.fit_gamma_gamma(calibration["frequency"], calibration["monetary"])
+    assert fit.n_customers == 946
+    assert (round(fit.p, 2), round(fit.q, 2), round(fit.gamma, 2)) == (6.25, 3.74, 15.44)
+
+
+def test_conditional_expectation_of_the_papers_worked_example(bgnbd):
+    # x = 2, t_x = 30.43, T = 38.86 weeks: 1.226 purchases expected in the next 39 weeks.
+    assert round(float(clv.expected_purchases(bgnbd, 39, 2, 30.43, 38.86)), 3) == 1.226
+
+
+def test_holdout_repeat_purchases_are_predicted_within_15_percent(cdnow_sample, calibration, bgnbd):
+    holdout = cdnow_sample[
+        (cdnow_sample["occurred_at"] > CALIBRATION_END)
+        & (cdnow_sample["occurred_at"] <= "1998-06-30")
+    ]
+    actual = holdout.groupby(["customer_id", "occurred_at"]).size().groupby("customer_id").size()
+    predicted = clv.expected_purchases(
+        bgnbd, 39, calibration["frequency"], calibration["recency"], calibration["T"]
+    )
+    assert actual.sum() == pytest.approx(predicted.sum(), rel=0.15)
+
+
+def test_p_alive_is_one_without_repeat_purchases_and_falls_with_silence(bgnbd):
+    alive = clv.probability_alive(bgnbd, [0, 3, 3], [0, 30, 5], [38, 38, 38])
+    assert alive[0] == 1.0
+    assert alive[1] > alive[2]
+
+
+def test_new_customer_expectation_matches_the_conditional_one_at_time_zero(bgnbd):
+    # A customer observed for T = 0 with no repeats is a "new" customer.
+    assert clv.expected_purchases(bgnbd, 20, 0, 0, 0) == pytest.approx(
+        clv.expected_purchases_new_customer(bgnbd, 20)
+    )
+
+
+def test_discounted_cash_flow_clv_matches_design_md():
+    assert round(clv.discounted_cash_flow_clv([1000, 800, 600], 0.10), 2) == 2021.04
+
+
+def test_subscription_clv_is_arpa_times_margin_over_churn():
+    assert clv.subscription_clv(50, 0.8, 0.04) == pytest.approx(1000)
+    assert np.isnan(clv.subscription_clv(50, 0.8, 0.0))
+
+
+def test_expected_spend_shrinks_a_customers_mean_towards_the_population():
+    params = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0, n_customers=946)
+    population = 6.25 * 15.44 / (3.74 - 1)
+    one, many = clv.expected_average_spend(params, [1, 20], [100.0, 100.0])
+    assert population < one < many < 100
+    # Hand computation: (gamma + m x) p / (p x + q - 1) with x = 1, m = 100.
+    assert one == pytest.approx((15.44 + 100) * 6.25 / (6.25 + 3.74 - 1))
+    assert clv.expected_average_spend(params, [0], [0.0])[0] == pytest.approx(population)
+
+
+def test_undiscounted_clv_is_twelve_months_of_purchases_times_spend(bgnbd):
+    gg = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0, n_customers=1)
+    args = ([4], [200.0], [300.0], [30.0])  # days
+    undiscounted = clv.predictive_clv(bgnbd, gg, *args, monthly_discount=0.0)
+    year = clv.expected_purchases(bgnbd, 365.25, *args[:3]) * clv.expected_average_spend(
+        gg, [4], [30.0]
+    )
+    assert undiscounted == pytest.approx(year)
+    discounted = clv.predictive_clv(bgnbd, gg, *args, monthly_discount=0.01, margin=0.5)
+    assert discounted < 0.5 * undiscounted
+
+
+def test_spend_interval_brackets_the_estimate_and_narrows_with_data():
+    params = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0, n_customers=946)
+    low, high = clv.spend_interval(params, [1, 30], [40.0, 40.0])
+    estimate = clv.expected_average_spend(params, [1, 30], [40.0, 40.0])
+    assert (low < estimate).all() and (estimate < high).all()
+    assert (high[1] - low[1]) < (high[0] - low[0])
+
+
+def test_too_little_data_is_a_clear_fit_error():
+    with pytest.raises(clv.FitError):
+        clv.fit_bgnbd([0, 0, 0], [0, 0, 0], [5, 6, 7])
+    with pytest.raises(clv.FitError):
+        clv.fit_gamma_gamma([1, 2], [10.0, 12.0])
+
+
+def test_rfm_summary_merges_same_day_purchases_and_nets_refunds():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "a", "b"],
+            "occurred_at": pd.to_datetime(
+                [
+                    "2024-01-01 09:00",
+                    "2024-01-01 18:00",
+                    "2024-01-11",
+                    "2024-01-21",
+                    "2024-01-22",
+                    "2024-01-05",
+                ],
+                format="ISO8601",
+            ),
+            "amount": [10.0, 5.0, 20.0, 40.0, -15.0, 7.0],
+            "kind": ["purchase", "purchase", "purchase", "purchase", "refund", "purchase"],
+        }
+    )
+    rfm = rfm_summary(tx, pd.Timestamp("2024-01-31"))
+    a, b = rfm.loc["a"], rfm.loc["b"]
+    assert (a["frequency"], a["recency"], a["T"]) == (2, 20, 30)
+    assert a["revenue"] == 60.0 and a["orders"] == 4
+    # Repeat days are worth 20 and 40 (mean 30), scaled by net/gross = 60/75.
+    assert a["monetary"] == pytest.approx(30 * 60 / 75)
+    assert (b["frequency"], b["monetary"], b["T"]) == (0, 0.0, 26)
