@@ -37,7 +37,7 @@ def rfm_summary(
     tx = transactions
     day = calendar_day(tx["occurred_at"])
     as_of = calendar_day(pd.Series([as_of])).iloc[0]
-    amount = tx["amount"].astype(float)
+    amount = tx["amount"].astype(float) if "amount" in tx else pd.Series(0.0, index=tx.index)
     is_refund = tx["kind"].eq("refund") if "kind" in tx else amount < 0
     frame = pd.DataFrame(
         {
