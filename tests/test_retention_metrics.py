@@ -1,0 +1,174 @@
+"""Retention, cohorts, MRR movements, survey scores and support load against hand-computed values."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics import feedback_scores, retention, support
+from metrics.rfm import rfm_summary
+
+T = pd.Timestamp
+
+
+def spans(rows):
+    return pd.DataFrame(rows, columns=["start", "end"]).astype("datetime64[ns]")
+
+
+def test_retention_and_churn_for_one_month_by_hand():
+    frame = spans(
+        [
+            (T("2024-01-05"), None),  # active all February
+            (T("2024-01-10"), T("2024-02-10")),  # lost in February
+            (T("2024-01-20"), None),  # active
+            (T("2024-01-25"), T("2024-02-20")),  # lost
+            (T("2024-02-03"), None),  # new, stays
+            (T("2024-02-04"), T("2024-02-14")),  # new, leaves within the month
+        ]
+    )
+    feb = retention.retention_by_period(frame, "2024-02-01", "2024-03-01").iloc[0]
+    assert (feb.at_start, feb.new, feb.lost, feb.at_end) == (4, 2, 2, 3)
+    # (at end 3 - new still there 1) / 4 = 0.5 ; churn 2 / 4 = 0.5
+    assert feb.retention_rate == 0.5 and feb.churn_rate == 0.5
+
+
+def test_cohort_matrix_by_hand():
+    frame = spans(
+        [
+            (T("2024-01-03"), None),
+            (T("2024-01-15"), T("2024-02-10")),
+            (T("2024-01-20"), T("2024-03-05")),
+            (T("2024-02-02"), None),
+        ]
+    )
+    table = retention.cohort_retention(frame, as_of="2024-03-31", max_months=3)
+    jan = table.loc["2024-01"]
+    assert jan["customers"] == 3
+    assert [jan[0], jan[1], jan[2]] == [1.0, pytest.approx(2 / 3), pytest.approx(1 / 3)]
+    assert math.isnan(jan[3])  # end of April is in the future
+    assert table.loc["2024-02", 0] == 1.0
+
+
+def test_activity_spans_for_subscribers_and_buyers():
+    customers = pd.DataFrame(
+        {
+            "signup_date": [T("2024-01-01"), T("2024-01-01")],
+            "churned_at": [T("2024-05-02 13:00"), pd.NaT],
+            "mrr": [0.0, 0.0],
+        },
+        index=[1, 2],
+    )
+    tx = pd.DataFrame(
+        {
+            "customer_id": [2, 2],
+            "occurred_at": [T("2024-02-01"), T("2024-03-01")],
+            "amount": [10.0, 10.0],
+        }
+    )
+    rfm = rfm_summary(tx, T("2024-12-31"))
+    result = retention.activity_spans(customers, rfm, as_of=T("2024-12-31"), inactive_after_days=90)
+    assert result.loc[1, "end"] == T("2024-05-02")
+    assert result.loc[2, "start"] == T("2024-02-01") and result.loc[2, "end"] == T("2024-05-30")
+
+
+def test_mrr_movements_by_hand():
+    months = pd.period_range("2024-01", "2024-05", freq="M")
+    mrr = pd.DataFrame(
+        [
+            [10, 10, 20, 20, 20],  # expansion in March
+            [30, 30, 15, 0, 15],  # contraction, churn, reactivation
+            [0, 50, 50, 50, 50],  # new in February
+        ],
+        columns=months,
+        dtype=float,
+    )
+    moves = retention.mrr_movements(mrr).set_index("month")
+    assert moves.loc["2024-02", "new"] == 50
+    assert moves.loc["2024-03", "expansion"] == 10 and moves.loc["2024-03", "contraction"] == -15
+    assert moves.loc["2024-04", "churn"] == -15 and moves.loc["2024-05", "reactivation"] == 15
+    assert moves.loc["2024-03", "arpa"] == pytest.approx((20 + 15 + 50) / 3)
+    # Every change of MRR is explained by exactly one movement.
+    explained = moves[["new", "reactivation", "expansion", "contraction", "churn"]].sum(axis=1)
+    assert np.allclose(explained.iloc[1:], moves["mrr"].diff().iloc[1:])
+    assert retention.net_revenue_retention(mrr, "2024-01", "2024-05") == pytest.approx(
+        (20 + 15) / 40
+    )
+
+
+def test_monthly_mrr_from_subscription_payments():
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 1],
+            "occurred_at": [T("2024-01-03"), T("2024-03-03"), T("2024-01-09"), T("2024-03-20")],
+            "amount": [9.0, 9.0, 19.0, 5.0],
+            "kind": ["subscription", "subscription", "subscription", "purchase"],
+        }
+    )
+    table = retention.monthly_mrr(orders)
+    assert list(table.columns.astype(str)) == ["2024-01", "2024-02", "2024-03"]
+    assert table.loc[1].tolist() == [9.0, 0.0, 9.0]
+
+
+def test_loyalty_coefficient_is_repeat_over_all_purchases():
+    rfm = pd.DataFrame({"frequency": [0, 1, 3]})
+    assert retention.loyalty_coefficient(rfm).tolist() == [0.0, 0.5, 0.75]
+
+
+def test_nps_of_design_md_and_its_margin():
+    scores = [10] * 30 + [8] * 60 + [3] * 10
+    result = feedback_scores.nps(scores)
+    assert result["nps"] == 20 and (
+        result["promoters"],
+        result["passives"],
+        result["detractors"],
+    ) == (30, 60, 10)
+    # var = (0.3 + 0.1) - 0.2^2 = 0.36 -> 1.96 * sqrt(0.36 / 100) * 100 = 11.76
+    assert result["margin"] == 11.8
+    assert feedback_scores.nps([10, 10])["margin"] == 0.0
+    assert feedback_scores.nps([])["nps"] is None
+
+
+def test_csat_and_ces():
+    assert feedback_scores.csat([5, 4, 3, 1])["csat"] == 50.0
+    assert feedback_scores.ces([1, 2, 6])["ces"] == 3.0
+
+
+def test_scores_over_a_window_and_by_month():
+    responses = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 1],
+            "kind": ["nps", "nps", "nps", "csat"],
+            "score": [10, 0, 9, 5],
+            "responded_at": [T("2024-01-10"), T("2024-03-01"), T("2024-03-20"), T("2024-03-21")],
+        }
+    )
+    window = feedback_scores.score_window(responses, "nps", as_of="2024-03-31", days=31)
+    assert (window["nps"], window["n"]) == (0.0, 2)
+    trend = feedback_scores.monthly_trend(responses, "nps")
+    assert trend["month"].tolist() == ["2024-01", "2024-03"] and trend["nps"].tolist() == [
+        100.0,
+        0.0,
+    ]
+    assert feedback_scores.latest_per_customer(responses, "nps").to_dict() == {1: 10, 2: 0, 3: 9}
+
+
+def test_support_load_as_an_mm1_queue_by_hand():
+    day = pd.Timedelta(days=1)
+    as_of = T("2024-03-31")
+    opened = [as_of - k * day for k in range(1, 16)]  # 15 tickets in 30 days: lambda 0.5
+    tickets = pd.DataFrame(
+        {
+            "opened_at": opened,
+            "first_response_at": [t + pd.Timedelta(hours=2) for t in opened],
+            # resolved on 5 distinct days, 3 a day: mu = 3 per busy day
+            "resolved_at": [as_of - (k // 3 + 1) * day + pd.Timedelta(hours=12) for k in range(15)],
+        }
+    )
+    load = support.support_load(tickets, as_of, days=30)
+    assert load["lambda_per_day"] == 0.5 and load["mu_per_day"] == 3.0
+    rho = 0.5 / 3
+    assert load["rho"] == round(rho, 3)
+    assert load["lq"] == round(rho**2 / (1 - rho), 3)
+    assert load["wq_days"] == round(rho**2 / (1 - rho) / 0.5, 3)
+    assert load["median_first_response_hours"] == 2.0 and not load["overloaded"]
