@@ -1,0 +1,105 @@
+"""Health score 0-100 from weighted, explainable components (DESIGN.md). Pure.
+
+Each component is 0-100 (higher is healthier). A component a customer has no data
+for (no survey answer yet) is left out and the other weights are re-normalised, so
+missing data neither punishes nor flatters anyone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COMPONENTS = ("engagement", "purchase_trend", "satisfaction", "support", "churn_risk")
+DEFAULT_WEIGHTS = {
+    "engagement": 0.25,
+    "purchase_trend": 0.15,
+    "satisfaction": 0.2,
+    "support": 0.1,
+    "churn_risk": 0.3,
+}
+DEFAULT_THRESHOLDS = {"green": 70, "yellow": 40}
+
+
+def components(facts: pd.DataFrame, inactive_after_days: int = 90) -> pd.DataFrame:
+    """Component scores from per-customer facts:
+
+    days_since_activity  days since the last purchase or login -> engagement,
+                         100 today, 0 at `inactive_after_days` (linear)
+    orders_90d, orders_prev_90d -> purchase_trend: 50 when flat, towards 100 when
+                         growing, towards 0 when shrinking (tanh of the relative change)
+    last_nps (0-10), last_csat (1-5) -> satisfaction (mean of what is there)
+    tickets_90d, open_tickets -> support: 100 - 25 per open ticket - 10 per recent one
+    churn_probability -> churn_risk: 100 x (1 - p)
+    """
+    out = pd.DataFrame(index=facts.index)
+    days = facts["days_since_activity"]
+    out["engagement"] = (100 * (1 - days / inactive_after_days)).clip(0, 100).fillna(0)
+    recent, previous = facts["orders_90d"], facts["orders_prev_90d"]
+    change = (recent - previous) / np.maximum(previous, 1)
+    out["purchase_trend"] = (50 + 50 * np.tanh(change)).where((recent + previous) > 0, 50.0)
+    nps_part = facts["last_nps"] * 10
+    csat_part = (facts["last_csat"] - 1) * 25
+    out["satisfaction"] = pd.concat([nps_part, csat_part], axis=1).mean(axis=1, skipna=True)
+    out["support"] = (100 - 25 * facts["open_tickets"] - 10 * facts["tickets_90d"]).clip(0, 100)
+    out["churn_risk"] = 100 * (1 - facts["churn_probability"])
+    return out.round(1)
+
+
+def health_score(parts: pd.DataFrame, weights: dict | None = None) -> pd.Series:
+    """Weighted mean of the available components, 0-100, one decimal."""
+    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    w = pd.Series({c: float(weights.get(c, 0)) for c in COMPONENTS})
+    values = parts[list(COMPONENTS)]
+    present = values.notna()
+    weighted = (values.fillna(0) * w).sum(axis=1)
+    total = (present * w).sum(axis=1)
+    return (weighted / total.replace(0, np.nan)).clip(0, 100).round(1)
+
+
+def band(score: pd.Series, thresholds: dict | None = None) -> pd.Series:
+    t = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    return pd.Series(
+        np.select([score >= t["green"], score >= t["yellow"]], ["green", "yellow"], "red"),
+        index=score.index,
+    )
+
+
+PHRASES = {
+    "engagement": "no purchase or login for {days_since_activity:.0f} days",
+    "purchase_trend": "{orders_90d:.0f} orders in 90 days against {orders_prev_90d:.0f} before",
+    "satisfaction": "a low survey score",
+    "support": "{open_tickets:.0f} open and {tickets_90d:.0f} recent support tickets",
+    "churn_risk": "a {churn_pct:.0f}% chance of churning in the next 90 days",
+}
+GOOD_PHRASES = {
+    "engagement": "active in the last {days_since_activity:.0f} days",
+    "purchase_trend": "buying more than before",
+    "satisfaction": "a good survey score",
+    "support": "no support trouble",
+    "churn_risk": "a low churn risk",
+}
+
+
+def explain(parts: dict, facts: dict) -> str:
+    """One sentence: the weakest components (below 50) or, if none, the strongest."""
+    facts = {**facts, "churn_pct": 100 * (facts.get("churn_probability") or 0)}
+    scored = sorted((v, k) for k, v in parts.items() if v is not None and not pd.isna(v))
+    weak = [k for v, k in scored if v < 50][:2]
+    if weak:
+        return "Held back by " + " and ".join(_phrase(PHRASES[k], facts) for k in weak) + "."
+    strong = [k for v, k in reversed(scored)][:2]
+    return (
+        "Healthy: " + " and ".join(_phrase(GOOD_PHRASES[k], facts) for k in strong) + "."
+        if strong
+        else ""
+    )
+
+
+def _phrase(template: str, facts: dict) -> str:
+    try:
+        return template.format(
+            **{k: (0 if v is None or pd.isna(v) else v) for k, v in facts.items()}
+        )
+    except (KeyError, ValueError):
+        return template.split("{")[0].strip()

@@ -1,0 +1,147 @@
+"""Health score, RFM segments, behaviour states and clusters, by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics import health
+from segmentation import clusters
+from segmentation.rfm import behaviour_state, quintile_scores, rfm_segments
+
+
+def facts(**overrides):
+    row = {
+        "days_since_activity": 9.0,
+        "orders_90d": 2,
+        "orders_prev_90d": 2,
+        "last_nps": np.nan,
+        "last_csat": np.nan,
+        "tickets_90d": 0,
+        "open_tickets": 0,
+        "churn_probability": 0.1,
+    }
+    row.update(overrides)
+    return pd.DataFrame([row])
+
+
+def test_components_by_hand():
+    parts = health.components(
+        facts(last_nps=8.0, open_tickets=1, tickets_90d=1), inactive_after_days=90
+    )
+    row = parts.iloc[0]
+    assert row["engagement"] == 90.0  # 100 x (1 - 9/90)
+    assert row["purchase_trend"] == 50.0  # flat
+    assert row["satisfaction"] == 80.0
+    assert row["support"] == 65.0  # 100 - 25 - 10
+    assert row["churn_risk"] == 90.0
+
+
+def test_missing_components_are_left_out_and_weights_renormalised():
+    parts = health.components(facts())
+    assert np.isnan(parts.iloc[0]["satisfaction"])
+    weights = {
+        "engagement": 1,
+        "purchase_trend": 1,
+        "satisfaction": 5,
+        "support": 1,
+        "churn_risk": 1,
+    }
+    # (90 + 50 + 100 + 90) / 4 = 82.5; the heavy satisfaction weight does not count.
+    assert health.health_score(parts, weights).iloc[0] == 82.5
+
+
+def test_owner_weights_change_the_score():
+    parts = health.components(facts(days_since_activity=80.0, churn_probability=0.9))
+    engagement_only = {
+        "engagement": 1,
+        "purchase_trend": 0,
+        "satisfaction": 0,
+        "support": 0,
+        "churn_risk": 0,
+    }
+    assert health.health_score(parts, engagement_only).iloc[0] == pytest.approx(11.1)
+
+
+def test_bands_follow_thresholds():
+    scores = pd.Series([85, 70, 69.9, 40, 39.9])
+    assert health.band(scores).tolist() == ["green", "green", "yellow", "yellow", "red"]
+    assert health.band(scores, {"green": 90, "yellow": 50}).tolist() == [
+        "yellow",
+        "yellow",
+        "yellow",
+        "red",
+        "red",
+    ]
+
+
+def test_the_explanation_names_the_weak_components():
+    row = facts(
+        days_since_activity=120.0, open_tickets=2, tickets_90d=3, churn_probability=0.8
+    ).iloc[0]
+    parts = health.components(row.to_frame().T).iloc[0].to_dict()
+    text = health.explain(parts, row.to_dict())
+    assert text.startswith("Held back by ")
+    assert "no purchase or login for 120 days" in text or "80% chance of churning" in text
+    healthy = health.explain({"engagement": 95, "churn_risk": 97}, {"days_since_activity": 3})
+    assert healthy.startswith("Healthy:")
+
+
+def test_quintiles_split_heavy_ties_evenly():
+    scores = quintile_scores(pd.Series([0] * 80 + [1, 2, 3, 4] * 5))
+    assert scores.value_counts().sort_index().tolist() == [20, 20, 20, 20, 20]
+
+
+def test_rfm_segments_name_champions_and_lost():
+    n = 100
+    days = pd.Series(np.arange(n, dtype=float))  # customer 0 bought most recently
+    freq = pd.Series(np.arange(n, 0, -1, dtype=float))  # and most often
+    money = pd.Series(np.linspace(100, 1, n))
+    seg = rfm_segments(days, freq, money)
+    assert seg.loc[0, "segment"] == "Champions" and (seg.loc[0, "r"], seg.loc[0, "f"]) == (5, 5)
+    assert seg.loc[n - 1, "segment"] == "Lost" and (seg.loc[n - 1, "r"], seg.loc[n - 1, "f"]) == (
+        1,
+        1,
+    )
+
+
+def test_behaviour_states():
+    days = pd.Series([3, 45, 200, 5, np.nan])
+    churned = pd.Series([False, False, False, True, False])
+    assert behaviour_state(days, churned).tolist() == [
+        "active",
+        "inactive",
+        "churned",
+        "churned",
+        "churned",
+    ]
+
+
+def test_clusters_find_planted_groups_and_describe_them():
+    rng = np.random.default_rng(0)
+    loyal = pd.DataFrame(
+        {
+            "days_since_last": rng.uniform(1, 10, 300),
+            "frequency": rng.uniform(20, 30, 300),
+            "monetary": rng.uniform(80, 120, 300),
+            "tenure_days": rng.uniform(600, 700, 300),
+        }
+    )
+    gone = pd.DataFrame(
+        {
+            "days_since_last": rng.uniform(300, 400, 300),
+            "frequency": rng.uniform(0, 1, 300),
+            "monetary": rng.uniform(5, 10, 300),
+            "tenure_days": rng.uniform(300, 400, 300),
+        }
+    )
+    result = clusters.cluster_customers(pd.concat([loyal, gone], ignore_index=True))
+    assert result.k == 2 and result.silhouette > 0.5
+    by_size = {d["description"] for d in result.descriptions.values()}
+    assert "recently active, frequent, high-spending, long-standing customers" in by_size
+    assert "long silent, rare, low-spending, new customers" in by_size
+    assert result.labels.iloc[:300].nunique() == 1
+
+
+def test_too_few_customers_are_not_clustered():
+    tiny = pd.DataFrame({c: [1.0] * 5 for c in clusters.FEATURES})
+    assert clusters.cluster_customers(tiny) is None
