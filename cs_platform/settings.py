@@ -221,8 +221,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-NIGHTLY_RUN_HOUR = env_int("NIGHTLY_RUN_HOUR", 3)
 CELERY_BEAT_SCHEDULE = {
+    # Hourly; the task itself starts the run at the hour set in Scoring settings.
+    "nightly-scoring": {
+        "task": "metrics.nightly_scoring",
+        "schedule": 60 * 60,
+        "kwargs": {"chunks": env_int("SCORING_CHUNKS", 1)},
+    },
     "purge-finished-import-files": {
         "task": "customers.purge_old_import_files",
         "schedule": 24 * 60 * 60,

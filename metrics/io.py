@@ -109,3 +109,47 @@ def read_survey_responses() -> pd.DataFrame:
             "responded_at": pd.Series(dtype="datetime64[ns]"),
         }
     )
+
+
+def read_all() -> dict:
+    return {
+        "orders": read_orders(),
+        "customers": read_customers(),
+        "interactions": read_interactions(),
+        "responses": read_survey_responses(),
+    }
+
+
+def previous_health(as_of, ids) -> pd.DataFrame:
+    """Health of the same customers in the latest successful runs at least 7 and 30
+    days before `as_of` (index customer id; columns health_7d, health_30d)."""
+    from .models import CustomerScore, ScoringRun
+
+    out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
+    for days, column in ((7, "health_7d"), (30, "health_30d")):
+        run = (
+            ScoringRun.objects.filter(
+                status=ScoringRun.Status.SUCCEEDED,
+                as_of__lte=pd.Timestamp(as_of).date() - pd.Timedelta(days=days),
+            )
+            .order_by("-as_of", "-started_at")
+            .first()
+        )
+        values = pd.Series(dtype=float)
+        if run is not None:
+            rows = CustomerScore.objects.filter(run=run, customer_id__in=list(map(int, ids)))
+            values = pd.Series(dict(rows.values_list("customer_id", "health")), dtype=float)
+        out[column] = values.reindex(out.index)
+    return out
+
+
+def write_scores(run, frame: pd.DataFrame) -> int:
+    """Bulk-insert CustomerScore rows (COPY on Postgres) for `run`."""
+    from cs_platform.bulk import upsert
+
+    from .models import CustomerScore
+
+    rows = frame.assign(run_id=run.pk)
+    rows["as_of"] = pd.to_datetime(rows["as_of"])
+    upsert(CustomerScore, rows, key=None)
+    return len(rows)

@@ -39,6 +39,9 @@ def shop(customers: int = 1500, seed: int = 3) -> dict:
         columns=["customer_id", "kind", "direction", "occurred_at", "opened_at", "resolved_at"],
     )
     interactions["first_response_at"] = interactions["opened_at"] + pd.Timedelta(hours=3)
+    orders["occurred_at"] = orders["occurred_at"].dt.floor("s")
+    for name in ("occurred_at", "opened_at", "resolved_at", "first_response_at"):
+        interactions[name] = interactions[name].dt.floor("s")
     customers_frame = pd.DataFrame(
         {
             "signup_date": signup.normalize(),
@@ -64,3 +67,47 @@ def shop(customers: int = 1500, seed: int = 3) -> dict:
         "interactions": interactions[interactions["occurred_at"] <= AS_OF].reset_index(drop=True),
         "responses": responses,
     }
+
+
+def load_into_db(data: dict) -> dict:
+    """Write a shop() into the database; returns {frame customer id: Customer pk}."""
+    from customers.models import Customer, Interaction, Order
+
+    customers = data["customers"]
+    objects = Customer.objects.bulk_create(
+        Customer(
+            external_id=f"s{cid}",
+            name=f"Shop customer {cid}",
+            email=f"s{cid}@example.com",
+            signup_date=row.signup_date.date(),
+        )
+        for cid, row in customers.iterrows()
+    )
+    ids = {cid: obj.pk for cid, obj in zip(customers.index, objects, strict=True)}
+    utc = "UTC"
+    Order.objects.bulk_create(
+        Order(
+            customer_id=ids[row.customer_id],
+            external_id=f"so{i}",
+            occurred_at=row.occurred_at.tz_localize(utc).to_pydatetime(),
+            amount=round(row.amount, 2),
+        )
+        for i, row in enumerate(data["orders"].itertuples())
+    )
+    Interaction.objects.bulk_create(
+        Interaction(
+            customer_id=ids[row.customer_id],
+            kind=row.kind,
+            direction=row.direction,
+            occurred_at=row.occurred_at.tz_localize(utc).to_pydatetime(),
+            subject="Help" if row.kind == "ticket" else "",
+            opened_at=None
+            if pd.isna(row.opened_at)
+            else row.opened_at.tz_localize(utc).to_pydatetime(),
+            resolved_at=None
+            if pd.isna(row.resolved_at)
+            else row.resolved_at.tz_localize(utc).to_pydatetime(),
+        )
+        for row in data["interactions"].itertuples()
+    )
+    return ids

@@ -1,0 +1,39 @@
+import sys
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from metrics.run import ScoringLocked, run_scoring
+
+
+class Command(BaseCommand):
+    help = "Rescore every customer now (what the nightly Celery task does); for cron users."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+
+    def handle(self, as_of=None, **options):
+        def progress(done, total):
+            self.stdout.write(f"scored {done:,} of {total:,} customers")
+            sys.stdout.flush()
+
+        try:
+            run = run_scoring(as_of=as_of, progress=progress)
+        except ScoringLocked as exc:
+            raise CommandError(f"{exc}; try again when it has finished") from exc
+        except Exception as exc:
+            raise CommandError(f"Scoring failed, the previous scores stay in place: {exc}") from exc
+        churn = run.model_metrics.get("churn", {})
+        quality = (
+            f"AUC {churn['auc']:.3f}, Brier {churn['brier']:.3f}"
+            if churn.get("auc")
+            else churn.get("reason", "")
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Scoring run {run.pk} for {run.as_of}: {run.customers:,} customers in "
+                f"{run.duration_seconds:.1f} s; churn method: {churn.get('method')} ({quality})."
+            )
+        )
+        for stage, seconds in run.timings.items():
+            self.stdout.write(f"  {stage:<20} {seconds:8.2f} s")

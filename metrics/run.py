@@ -1,0 +1,186 @@
+"""One scoring run: lock, read, fit once, score in chunks, switch over atomically.
+
+Pages only ever read the current run, and a run becomes current in one transaction
+after all its rows are written; a failure anywhere leaves the previous run current
+and records the error. The database itself is the lock (a unique constraint allows
+one run with status "running"), so two workers or a cron job and beat can never
+overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import traceback
+from datetime import date, timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers import followups
+
+from . import io, scoring
+from .models import CustomerScore, ScoringRun, ScoringSettings
+
+log = logging.getLogger(__name__)
+CHUNK_SIZE = 50_000
+KEEP_DAILY_DAYS = 35
+
+
+class ScoringLocked(RuntimeError):
+    """Another scoring run is in progress."""
+
+
+def config_from(settings_row: ScoringSettings) -> dict:
+    return {
+        "health_weights": settings_row.health_weights,
+        "health_thresholds": settings_row.health_thresholds,
+        "horizon_days": settings_row.horizon_days,
+        "inactive_after_days": settings_row.inactive_after_days,
+        "clv_months": settings_row.clv_months,
+        "monthly_discount": settings_row.monthly_discount,
+        "gross_margin": settings_row.gross_margin,
+    }
+
+
+def start_run(as_of: date) -> ScoringRun:
+    """Create the run row, which takes the lock. A run stuck in "running" for longer
+    than a task's hard time limit died with its worker: it is marked failed."""
+    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+    ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING, started_at__lt=stale).update(
+        status=ScoringRun.Status.FAILED,
+        error="abandoned: the worker stopped",
+        finished_at=timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            return ScoringRun.objects.create(as_of=as_of)
+    except IntegrityError as exc:
+        raise ScoringLocked("another scoring run is in progress") from exc
+
+
+def run_scoring(
+    as_of: date | None = None, progress=None, chunk_size: int = CHUNK_SIZE
+) -> ScoringRun:
+    """The whole run in this process. `progress(done, total)` after each chunk."""
+    as_of = as_of or timezone.localdate()
+    run = start_run(as_of)
+    try:
+        fitted = fit(run)
+        ids = fitted.facts.index
+        for start in range(0, len(ids), chunk_size):
+            score_and_write(run, fitted, ids[start : start + chunk_size])
+            if progress:
+                progress(min(start + chunk_size, len(ids)), len(ids))
+        finalize(run, fitted)
+    except Exception as exc:
+        fail(run, exc)
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def fit(run: ScoringRun) -> scoring.Fitted:
+    watch = scoring.Stopwatch()
+    data = io.read_all()
+    watch.lap("read")
+    fitted = scoring.fit_population(
+        data, pd.Timestamp(run.as_of), config_from(ScoringSettings.load())
+    )
+    ScoringRun.objects.filter(pk=run.pk).update(
+        customers=len(fitted.facts), timings={**watch.timings, **fitted.timings}
+    )
+    return fitted
+
+
+def score_and_write(run: ScoringRun, fitted: scoring.Fitted, ids) -> int:
+    started = timezone.now()
+    previous = io.previous_health(run.as_of, ids)
+    rows = scoring.score_chunk(fitted, ids, previous)
+    written = io.write_scores(run, rows)
+    run.refresh_from_db(fields=["progress", "timings"])
+    timings = run.timings
+    timings["score_and_write"] = round(
+        timings.get("score_and_write", 0) + (timezone.now() - started).total_seconds(), 3
+    )
+    ScoringRun.objects.filter(pk=run.pk).update(progress=run.progress + written, timings=timings)
+    return written
+
+
+def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
+    """Make the run current, drop same-day duplicates and old history, refresh the queue."""
+    scores = pd.DataFrame.from_records(
+        CustomerScore.objects.filter(run=run).values_list("clv", "value_at_risk", "health_band"),
+        columns=["clv", "value_at_risk", "health_band"],
+    )
+    run.refresh_from_db()
+    if run.progress != len(fitted.facts):
+        raise RuntimeError(f"only {run.progress} of {len(fitted.facts)} customers were scored")
+    summary = {
+        **fitted.summary,
+        "clv_total": round(float(scores["clv"].sum()), 2),
+        "clv_median": round(float(scores["clv"].median()), 2)
+        if scores["clv"].notna().any()
+        else None,
+        "value_at_risk_total": round(float(scores["value_at_risk"].sum()), 2),
+        "health_bands": scores["health_band"].value_counts().to_dict(),
+    }
+    with transaction.atomic():
+        ScoringRun.objects.filter(is_current=True).update(is_current=False)
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=ScoringRun.Status.SUCCEEDED,
+            is_current=True,
+            finished_at=timezone.now(),
+            model_metrics=fitted.model_metrics,
+            summary=summary,
+            fitted_state=None,
+        )
+        # Re-running a day replaces that day's earlier run: history keeps one per day
+        # (failed runs stay, as the record of what went wrong, until pruned).
+        ScoringRun.objects.filter(as_of=run.as_of, status=ScoringRun.Status.SUCCEEDED).exclude(
+            pk=run.pk
+        ).delete()
+        prune_history(run.as_of)
+        followups.refresh_queue(run)
+    log.info("scoring run %s for %s finished: %s customers", run.pk, run.as_of, run.progress)
+
+
+def prune_history(as_of: date) -> None:
+    """Keep every day of the last five weeks, then the last run of each week."""
+    old = ScoringRun.objects.filter(
+        as_of__lt=as_of - timedelta(days=KEEP_DAILY_DAYS), is_current=False
+    )
+    old.exclude(status=ScoringRun.Status.SUCCEEDED).delete()
+    old = old.filter(status=ScoringRun.Status.SUCCEEDED)
+    keep, seen = [], set()
+    for run_id, day in old.order_by("-as_of").values_list("id", "as_of"):
+        week = day.isocalendar()[:2]
+        if week not in seen:
+            seen.add(week)
+            keep.append(run_id)
+    old.exclude(id__in=keep).delete()
+
+
+def fail(run: ScoringRun, exc: BaseException) -> None:
+    """Record the error and remove the half-written rows; the previous run stays current."""
+    log.error("scoring run %s failed: %s", run.pk, exc)
+    CustomerScore.objects.filter(run=run).delete()
+    ScoringRun.objects.filter(pk=run.pk).update(
+        status=ScoringRun.Status.FAILED,
+        finished_at=timezone.now(),
+        fitted_state=None,
+        error="".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000],
+    )
+
+
+def save_fitted(run: ScoringRun, fitted: scoring.Fitted) -> None:
+    ScoringRun.objects.filter(pk=run.pk).update(fitted_state=pickle.dumps(fitted, protocol=5))
+
+
+def load_fitted(run_id: int) -> scoring.Fitted:
+    state = ScoringRun.objects.values_list("fitted_state", flat=True).get(pk=run_id)
+    if state is None:
+        raise RuntimeError(f"scoring run {run_id} has no fitted state")
+    return pickle.loads(bytes(state))  # noqa: S301 - written by our own fit stage

@@ -1,0 +1,129 @@
+"""Scoring runs: complete or not at all, one at a time, idempotent per day, with history."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from customers.models import Customer, FollowUp
+from metrics import run as runs
+from metrics.models import CustomerScore, ScoringRun
+from metrics.tasks import start_scoring
+from tests.scoring_data import AS_OF, load_into_db, shop
+
+pytestmark = pytest.mark.django_db
+DAY = AS_OF.date()
+
+
+@pytest.fixture
+def shop_db():
+    return load_into_db(shop(customers=400, seed=5))
+
+
+def test_a_run_scores_every_customer_and_becomes_current(shop_db):
+    run = runs.run_scoring(as_of=DAY)
+    assert run.status == "succeeded" and run.is_current
+    assert (
+        CustomerScore.objects.filter(run=run).count() == Customer.objects.count() == run.customers
+    )
+    churn = run.model_metrics["churn"]
+    assert churn["method"] in ("classifier", "1 - P(alive)")
+    if churn["method"] == "classifier":
+        assert 0.5 < churn["auc"] <= 1 and 0 <= churn["brier"] < 0.25
+    assert round(run.model_metrics["bgnbd"]["r"], 6) > 0
+    assert {"read", "churn", "score_and_write"} <= set(run.timings)
+    score = CustomerScore.objects.filter(run=run, clv__isnull=False).first()
+    assert score.health_band in ("green", "yellow", "red")
+    assert score.explanation and set(score.components["parts"]) >= {"engagement", "churn_risk"}
+    assert run.summary["customers"] == 400 and run.summary["health_bands"]
+
+
+def test_a_failure_in_the_middle_keeps_the_previous_run_current(shop_db, monkeypatch):
+    good = runs.run_scoring(as_of=DAY - timedelta(days=1))
+    real_write = runs.io.write_scores
+    calls = {"n": 0}
+
+    def write_then_crash(run, frame):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return real_write(run, frame)
+
+    monkeypatch.setattr(runs.io, "write_scores", write_then_crash)
+    with pytest.raises(OSError):
+        runs.run_scoring(as_of=DAY, chunk_size=150)
+    failed = ScoringRun.objects.get(as_of=DAY)
+    assert failed.status == "failed" and "disk full" in failed.error and not failed.is_current
+    assert CustomerScore.objects.filter(run=failed).count() == 0
+    assert ScoringRun.objects.current() == good
+    assert CustomerScore.objects.filter(run=good).count() == 400
+
+
+def test_two_runs_never_overlap(shop_db):
+    ScoringRun.objects.create(as_of=DAY)  # someone else is running
+    with pytest.raises(runs.ScoringLocked):
+        runs.run_scoring(as_of=DAY)
+    with pytest.raises(CommandError, match="in progress"):
+        call_command("score", "--as-of", DAY.isoformat())
+
+
+def test_a_run_abandoned_by_a_dead_worker_does_not_block_forever(shop_db, settings):
+    from django.utils import timezone
+
+    stuck = ScoringRun.objects.create(as_of=DAY)
+    ScoringRun.objects.filter(pk=stuck.pk).update(started_at=timezone.now() - timedelta(days=1))
+    run = runs.run_scoring(as_of=DAY)
+    assert run.is_current
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and "abandoned" in stuck.error
+
+
+def test_rerunning_the_same_day_is_idempotent(shop_db):
+    first = runs.run_scoring(as_of=DAY)
+    before = dict(CustomerScore.objects.filter(run=first).values_list("customer_id", "health"))
+    followups = FollowUp.objects.count()
+    second = runs.run_scoring(as_of=DAY)
+    assert ScoringRun.objects.filter(as_of=DAY).count() == 1
+    assert (
+        dict(CustomerScore.objects.filter(run=second).values_list("customer_id", "health"))
+        == before
+    )
+    assert FollowUp.objects.count() == followups
+
+
+def test_health_trend_compares_with_a_week_and_a_month_ago(shop_db):
+    runs.run_scoring(as_of=DAY - timedelta(days=30))
+    week = runs.run_scoring(as_of=DAY - timedelta(days=7))
+    today = runs.run_scoring(as_of=DAY)
+    then = dict(CustomerScore.objects.filter(run=week).values_list("customer_id", "health"))
+    for score in CustomerScore.objects.filter(run=today, health__isnull=False)[:50]:
+        if then.get(score.customer_id) is not None:
+            assert score.health_change_7d == pytest.approx(
+                score.health - then[score.customer_id], abs=0.11
+            )
+    assert CustomerScore.objects.filter(run=today, health_change_30d__isnull=False).exists()
+    assert ScoringRun.objects.filter(status="succeeded").count() == 3
+
+
+def test_old_history_is_thinned_to_one_run_a_week(shop_db):
+    for days in (60, 59, 58, 52, 0):
+        runs.run_scoring(as_of=DAY - timedelta(days=days))
+    kept = sorted((DAY - d).days for d in ScoringRun.objects.values_list("as_of", flat=True))
+    # 60, 59 and 58 days ago share a week; the latest of them (58) is kept.
+    assert kept == [0, 52, 58] or kept == [0, 52, 59] or kept == [0, 52, 60]
+    assert len(kept) == 3
+
+
+def test_the_score_command_prints_progress_and_stages(shop_db, capsys):
+    call_command("score", "--as-of", DAY.isoformat())
+    out = capsys.readouterr().out
+    assert "scored 400 of 400 customers" in out
+    assert "churn method:" in out and "score_and_write" in out
+
+
+def test_the_celery_path_fits_once_and_scores_in_chunks(shop_db):
+    result = start_scoring.delay(chunks=3, as_of=DAY.isoformat()).get()
+    assert "3 chunk(s)" in result
+    run = ScoringRun.objects.get(as_of=DAY)
+    assert run.status == "succeeded" and run.is_current and run.fitted_state is None
+    assert CustomerScore.objects.filter(run=run).count() == 400
