@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from . import clv
+from . import churn, clv
 from .rfm import calendar_day, rfm_summary
 
 
@@ -29,6 +29,55 @@ def holdout_purchase_days(transactions: pd.DataFrame, start, end) -> pd.Series:
         .groupby("customer_id")
         .size()
     )
+
+
+def _churn_classifier(transactions, day, calibration_end, horizon_days, ids, bought) -> dict:
+    """Train the churn classifier on the calibration part only; score it on the holdout
+    (churned = no purchase in the holdout)."""
+    known = transactions[day <= calibration_end]
+    orders = pd.DataFrame(
+        {
+            "customer_id": known["customer_id"].to_numpy(),
+            "occurred_at": known["occurred_at"].to_numpy(),
+            "amount": known["amount"].astype(float).to_numpy() if "amount" in known else 0.0,
+            "kind": known["kind"].to_numpy() if "kind" in known else "purchase",
+        }
+    )
+    none = pd.Series(pd.NaT, index=ids, dtype="datetime64[ns]")
+    data = {
+        "orders": orders,
+        "customers": pd.DataFrame(
+            {"signup_date": none, "churned_at": none, "mrr": 0.0, "plan": ""}, index=ids
+        ),
+        "interactions": pd.DataFrame(
+            {
+                c: pd.Series(dtype="datetime64[ns]")
+                for c in ("occurred_at", "opened_at", "resolved_at")
+            }
+        ).assign(
+            customer_id=pd.Series(dtype=object),
+            kind=pd.Series(dtype=str),
+            direction=pd.Series(dtype=str),
+        ),
+        "responses": pd.DataFrame(
+            {
+                "customer_id": pd.Series(dtype=object),
+                "kind": pd.Series(dtype=str),
+                "score": pd.Series(dtype=float),
+                "responded_at": pd.Series(dtype="datetime64[ns]"),
+            }
+        ),
+    }
+    risk = churn.fit_and_predict(data, calibration_end, horizon_days=int(round(horizon_days)))
+    if risk.method != "classifier":
+        return {"method": risk.method, "reason": risk.reason}
+    probability = risk.probability.reindex(ids).fillna(risk.probability.mean()).to_numpy()
+    return {
+        "method": "classifier",
+        "auc": _auc(bought, -probability),
+        "brier": round(float(brier_score_loss(1 - bought, probability)), 4),
+        "validation": risk.metrics,
+    }
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
@@ -108,6 +157,9 @@ def run_backtest(
         },
         "gamma_gamma": None,
     }
+    result["churn_classifier"] = _churn_classifier(
+        transactions, day, calibration_end, holdout_length * period_days, rfm.index, bought
+    )
     if "amount" in transactions and (rfm["monetary"] > 0).sum() >= 10:
         try:
             gg = clv.fit_gamma_gamma(x, rfm["monetary"].to_numpy())

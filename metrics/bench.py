@@ -40,13 +40,20 @@ def generate(customers: int, orders: int, seed: int = 11) -> dict:
     occurred = as_of - (start[owner] - offset).astype("timedelta64[D]") - np.timedelta64(14, "h")
     return {
         "customers": pd.DataFrame({"start": start}),
-        "orders": pd.DataFrame({"customer": owner, "occurred_at": occurred,
-                                "amount": np.round(rng.gamma(2.0, 25.0, orders), 2)}),
-        "interactions": pd.DataFrame({
-            "customer": rng.integers(0, customers, customers // 2),
-            "days_ago": rng.integers(0, 400, customers // 2),
-            "ticket": rng.random(customers // 2) < 0.1,
-        }),
+        "orders": pd.DataFrame(
+            {
+                "customer": owner,
+                "occurred_at": occurred,
+                "amount": np.round(rng.gamma(2.0, 25.0, orders), 2),
+            }
+        ),
+        "interactions": pd.DataFrame(
+            {
+                "customer": rng.integers(0, customers, customers // 2),
+                "days_ago": rng.integers(0, 400, customers // 2),
+                "ticket": rng.random(customers // 2) < 0.1,
+            }
+        ),
     }
 
 
@@ -67,23 +74,45 @@ def load(args_tuple):
     shop = generate(customers, orders)
     now = timezone.now()
     frame = pd.DataFrame({"external_id": [f"b{i}" for i in range(customers)]})
-    frame["signup_date"] = pd.Timestamp(AS_OF) - pd.to_timedelta(shop["customers"]["start"], unit="D")
+    frame["signup_date"] = pd.Timestamp(AS_OF) - pd.to_timedelta(
+        shop["customers"]["start"], unit="D"
+    )
     with transaction.atomic():
         upsert(Customer, with_customer_defaults(frame, now), key=None)
         first_id = Customer.objects.order_by("id").values_list("id", flat=True).first()
         o = shop["orders"]
-        upsert(Order, pd.DataFrame({
-            "customer_id": o["customer"] + first_id, "external_id": "o" + pd.Series(np.arange(len(o))).astype(str),
-            "occurred_at": pd.to_datetime(o["occurred_at"]).dt.tz_localize("UTC"), "amount": o["amount"].map("{:.2f}".format),
-            "currency": "USD", "kind": "purchase",
-        }), key=None)
+        upsert(
+            Order,
+            pd.DataFrame(
+                {
+                    "customer_id": o["customer"] + first_id,
+                    "external_id": "o" + pd.Series(np.arange(len(o))).astype(str),
+                    "occurred_at": pd.to_datetime(o["occurred_at"]).dt.tz_localize("UTC"),
+                    "amount": o["amount"].map("{:.2f}".format),
+                    "currency": "USD",
+                    "kind": "purchase",
+                }
+            ),
+            key=None,
+        )
         i = shop["interactions"]
-        when = (pd.Timestamp(AS_OF, tz="UTC") - pd.to_timedelta(i["days_ago"], unit="D"))
-        upsert(Interaction, pd.DataFrame({
-            "customer_id": i["customer"] + first_id, "kind": np.where(i["ticket"], "ticket", "usage"),
-            "direction": "inbound", "occurred_at": when, "subject": "", "body": "",
-            "opened_at": when.where(i["ticket"]), "resolved_at": (when + pd.Timedelta(hours=20)).where(i["ticket"]),
-        }), key=None)
+        when = pd.Timestamp(AS_OF, tz="UTC") - pd.to_timedelta(i["days_ago"], unit="D")
+        upsert(
+            Interaction,
+            pd.DataFrame(
+                {
+                    "customer_id": i["customer"] + first_id,
+                    "kind": np.where(i["ticket"], "ticket", "usage"),
+                    "direction": "inbound",
+                    "occurred_at": when,
+                    "subject": "",
+                    "body": "",
+                    "opened_at": when.where(i["ticket"]),
+                    "resolved_at": (when + pd.Timedelta(hours=20)).where(i["ticket"]),
+                }
+            ),
+            key=None,
+        )
     connection.close()
 
 
@@ -104,8 +133,9 @@ def naive_loop(fitted_params, customers: int) -> float:
                 continue
             x, t_x, big_t = len(days) - 1, (days[-1] - days[0]).days, (AS_OF - days[0]).days
             expected = float(clv.expected_purchases(fitted_params, 90, x, t_x, big_t))
-            CustomerScore.objects.create(run=run, customer=customer, as_of=AS_OF, frequency=x,
-                                         expected_purchases=expected)
+            CustomerScore.objects.create(
+                run=run, customer=customer, as_of=AS_OF, frequency=x, expected_purchases=expected
+            )
     seconds = time.perf_counter() - started
     run.delete()
     return seconds
@@ -137,8 +167,11 @@ def main():
         t0 = time.perf_counter()
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             pool.apply(load, ((connection.settings_dict["NAME"], args.customers, args.orders),))
-        print(f"database: {connection.vendor}; loaded {args.customers:,} customers, {args.orders:,} orders "
-              f"in {time.perf_counter() - t0:.0f} s (generation, not timed below)")
+        print(
+            f"database: {connection.vendor}; loaded {args.customers:,} customers, "
+            f"{args.orders:,} orders "
+            f"in {time.perf_counter() - t0:.0f} s (generation, not timed below)"
+        )
 
         t0 = time.perf_counter()
         orders = io.read_orders()
@@ -149,7 +182,10 @@ def main():
         t0 = time.perf_counter()
         run = run_scoring(as_of=AS_OF)
         total = time.perf_counter() - t0
-        print(f"full scoring run: {total:.1f} s for {run.customers:,} customers; peak RSS {peak_rss_mb():,.0f} MB")
+        print(
+            f"full scoring run: {total:.1f} s for {run.customers:,} customers; "
+            f"peak RSS {peak_rss_mb():,.0f} MB"
+        )
         for stage, seconds in run.timings.items():
             print(f"  {stage:<22}{seconds:8.1f} s")
         churn = run.model_metrics["churn"]
@@ -165,9 +201,12 @@ def main():
 
         params = BGNBDParams(**run.model_metrics["bgnbd"])
         seconds = naive_loop(params, args.naive_customers)
-        print(f"naive per-customer ORM loop: {seconds:.2f} s for {args.naive_customers} customers -> "
-              f"{seconds / args.naive_customers * run.customers:,.0f} s extrapolated to {run.customers:,} "
-              f"(and it computes far less)")
+        print(
+            f"naive per-customer ORM loop: {seconds:.2f} s for {args.naive_customers} customers -> "
+            f"{seconds / args.naive_customers * run.customers:,.0f} s extrapolated to "
+            f"{run.customers:,} "
+            f"(and it computes far less)"
+        )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -87,8 +87,9 @@ def build_features(data: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
         .reindex(frame.index, fill_value=0)
     )
     frame["monetary"] = grouped["amount"].mean().reindex(frame.index)
-    start = pd.concat([first, known["signup_date"]], axis=1).min(axis=1)
-    frame["tenure_days"] = ((cutoff - start.reindex(frame.index)) / pd.Timedelta(days=1)).fillna(0)
+    start = pd.concat([first, known["signup_date"]], axis=1).min(axis=1).reindex(frame.index)
+    frame = frame[start.notna()]  # not a customer yet at the cut-off
+    frame["tenure_days"] = (cutoff - start[frame.index]) / pd.Timedelta(days=1)
     recent = per[per["day"] > cutoff - pd.Timedelta(days=90)]
     previous = per[
         (per["day"] <= cutoff - pd.Timedelta(days=90))
@@ -208,6 +209,8 @@ def fit_and_predict(
 
     # A feature with no information (e.g. NPS before any survey) is left out.
     used = [f for f in FEATURES if dataset[f].nunique(dropna=True) > 1]
+    if not used:
+        return fall_back("no feature varies between customers")
     valid = dataset["cutoff"] == cutoffs[0]
     train, test = dataset[~valid], dataset[valid]
     model = _model(random_state)

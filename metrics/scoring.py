@@ -124,6 +124,7 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
     facts["p_alive"] = p_alive.reindex(facts.index)
     facts["churn_probability"] = risk.probability.reindex(facts.index).clip(0, 1)
     facts["loyalty"] = retention.loyalty_coefficient(facts).fillna(0.0)
+    facts["mrr"] = customers["mrr"].reindex(facts.index).fillna(0.0)
     margins = (
         orders.dropna(subset=["margin"]).groupby("customer_id")["margin"].mean()
         if "margin" in orders
@@ -331,6 +332,7 @@ def score_chunk(fitted: Fitted, ids, previous: pd.DataFrame | None = None) -> pd
             out[name] = np.nan
         out["clv_confident"] = False
     out["clv_confident"] = out["clv_confident"].fillna(False).astype(bool)
+    out = _subscription_clv(out, config)
     out["value_at_risk"] = (out["churn_probability"].fillna(0) * out["clv"].fillna(0)).round(2)
 
     parts = health.components(out, config["inactive_after_days"])
@@ -353,6 +355,24 @@ def score_chunk(fitted: Fitted, ids, previous: pd.DataFrame | None = None) -> pd
     out["as_of"] = fitted.as_of
     out = out.reset_index()
     return out[SCORE_COLUMNS]
+
+
+def _subscription_clv(out: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Subscribers (MRR > 0) get CLV = MRR x margin / monthly churn (DESIGN.md), the
+    monthly churn taken from their own churn probability over the horizon and
+    floored at 1/120 (a ten-year lifetime at most). Purchase-count models do not fit
+    a subscription's fixed payments, so this replaces the BG/NBD figure for them."""
+    subscriber = (out["mrr"] > 0) & out["churn_probability"].notna()
+    if not subscriber.any():
+        return out
+    p = out.loc[subscriber, "churn_probability"].clip(0, 0.999)
+    monthly = (1 - (1 - p) ** (clv.DAYS_PER_MONTH / config["horizon_days"])).clip(lower=1 / 120)
+    out.loc[subscriber, "clv"] = clv.subscription_clv(
+        out.loc[subscriber, "mrr"], out.loc[subscriber, "margin"], monthly
+    )
+    out.loc[subscriber, ["clv_low", "clv_high"]] = np.nan
+    out.loc[subscriber, "clv_confident"] = out.loc[subscriber, "tenure_days"].fillna(0) >= 90
+    return out
 
 
 def _clean(record: dict) -> dict:

@@ -125,3 +125,43 @@ def test_unknown_columns_and_bad_dates_are_clear_errors(cdnow_csv, tmp_path):
             "--holdout-end",
             "1997-09-01",
         )
+
+
+def test_backtest_trains_and_scores_the_churn_classifier_on_a_long_history(tmp_path, capsys):
+    from tests.scoring_data import AS_OF, shop
+
+    orders = shop()["orders"]
+    path = tmp_path / "shop.csv"
+    orders.assign(date=orders["occurred_at"].dt.strftime("%Y-%m-%d %H:%M:%S"))[
+        ["customer_id", "date", "amount"]
+    ].to_csv(path, index=False)
+    result = backtest_json(
+        capsys,
+        "--transactions",
+        str(path),
+        "--amount-col",
+        "amount",
+        "--calibration-end",
+        (AS_OF - pd.Timedelta(days=90)).date().isoformat(),
+        "--holdout-end",
+        AS_OF.date().isoformat(),
+    )
+    classifier = result["churn_classifier"]
+    assert classifier["method"] == "classifier"
+    assert classifier["auc"] > 0.75 and 0 < classifier["brier"] < 0.25
+
+
+def test_cdnow_is_too_short_for_the_classifier_and_the_backtest_says_so(cdnow_csv, capsys):
+    result = backtest_json(
+        capsys,
+        "--transactions",
+        str(cdnow_csv),
+        "--date-format",
+        "%Y%m%d",
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+    )
+    assert result["churn_classifier"]["method"] == "1 - P(alive)"
+    assert "history" in result["churn_classifier"]["reason"]

@@ -147,3 +147,25 @@ def test_rfm_summary_merges_same_day_purchases_and_nets_refunds():
     # Repeat days are worth 20 and 40 (mean 30), scaled by net/gross = 60/75.
     assert a["monetary"] == pytest.approx(30 * 60 / 75)
     assert (b["frequency"], b["monetary"], b["T"]) == (0, 0.0, 26)
+
+
+def test_subscribers_get_subscription_clv_from_their_churn_risk():
+    from metrics.scoring import _subscription_clv
+
+    frame = pd.DataFrame(
+        {
+            "mrr": [50.0, 0.0],
+            "churn_probability": [0.2, 0.5],
+            "margin": [0.8, 1.0],
+            "tenure_days": [400, 400],
+            "clv": [10.0, 99.0],
+            "clv_low": [1.0, 1.0],
+            "clv_high": [2.0, 2.0],
+            "clv_confident": [False, True],
+        }
+    )
+    out = _subscription_clv(frame.copy(), {"horizon_days": 90})
+    monthly = 1 - 0.8 ** (clv.DAYS_PER_MONTH / 90)
+    assert out.loc[0, "clv"] == pytest.approx(50 * 0.8 / monthly)
+    assert out.loc[0, "clv_confident"] and np.isnan(out.loc[0, "clv_low"])
+    assert out.loc[1, "clv"] == 99.0  # not a subscriber: the BG/NBD figure stays

@@ -108,6 +108,14 @@ def format_report(result: dict) -> str:
         f"{base['everyone_average_rate']['mae_per_customer']:>14.3f}",
         f"{'baseline: most recent first':32}{'':>26}{_auc(base['most_recent_first']['auc'])}",
     ]
+    classifier = result.get("churn_classifier") or {}
+    if classifier.get("method") == "classifier":
+        lines.append(
+            f"{'churn classifier (Brier ' + format(classifier['brier'], '.3f') + ')':32}"
+            f"{'':>26}{_auc(classifier['auc'])}"
+        )
+    elif classifier:
+        lines.append(f"churn classifier: not trained ({classifier.get('reason')})")
     return "\n".join(lines)
 
 
