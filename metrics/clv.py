@@ -108,21 +108,16 @@ def fit_bgnbd(frequency, recency, T, initial=(1.0, 1.0, 1.0, 1.0)) -> BGNBDParam
 
 
 def _minimise(function, start):
-    """L-BFGS-B on log parameters; Nelder-Mead from there if it reports failure."""
+    """L-BFGS-B on log parameters. The objective is a mean per customer, so its
+    tolerances do not depend on the size of the base; a line-search stop at the
+    optimum is normal with numerical gradients, only a non-finite result is an error."""
     result = optimize.minimize(
         function,
         start,
         method="L-BFGS-B",
         bounds=[(-20, 20)] * len(start),
-        options={"ftol": 1e-12, "gtol": 1e-9},
+        options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 500},
     )
-    if not result.success:
-        result = optimize.minimize(
-            function,
-            result.x,
-            method="Nelder-Mead",
-            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 5000},
-        )
     if not np.isfinite(result.fun):
         raise FitError("the likelihood did not converge")
     return result
