@@ -8,16 +8,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cs_platform.csv_export import streaming_csv
+from metrics.models import ScoringRun
 
 from .csv_formats import CUSTOMER_COLUMNS
-from .models import Customer, ImportJob, Interaction, LifecycleStage, Order
+from .models import Customer, FollowUp, ImportJob, Interaction, LifecycleStage, Order
 from .tasks import run_import
 
 
 @require_GET
 @login_required
 def home(request):
-    """Until the nightly scoring lands, the start page shows what data is there."""
+    """What data is there and what the last scoring run found (the full dashboard: not yet)."""
     since = timezone.now() - timezone.timedelta(days=30)
     context = {
         "customers": Customer.objects.count(),
@@ -33,6 +34,9 @@ def home(request):
             .order_by("-n")
         ],
         "recent_imports": ImportJob.objects.all()[:5],
+        "run": ScoringRun.objects.current(),
+        "last_run": ScoringRun.objects.order_by("-started_at").first(),
+        "followups": FollowUp.objects.open_for_today().select_related("customer")[:10],
     }
     return render(request, "customers/home.html", context)
 

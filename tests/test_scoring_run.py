@@ -127,3 +127,20 @@ def test_the_celery_path_fits_once_and_scores_in_chunks(shop_db):
     run = ScoringRun.objects.get(as_of=DAY)
     assert run.status == "succeeded" and run.is_current and run.fitted_state is None
     assert CustomerScore.objects.filter(run=run).count() == 400
+
+
+def test_the_start_page_shows_the_current_run_and_todays_followups(shop_db, owner_client):
+    page = owner_client.get("/").content.decode()
+    assert "No scoring run yet" in page
+    runs.run_scoring(as_of=DAY)
+    page = owner_client.get("/").content.decode()
+    assert "Scores as of" in page and "Value at risk" in page
+    if FollowUp.objects.exists():
+        assert "Contact today" in page
+
+
+def test_the_start_page_warns_when_the_last_run_failed(shop_db, owner_client):
+    runs.run_scoring(as_of=DAY - timedelta(days=1))
+    ScoringRun.objects.create(as_of=DAY, status="failed", error="OSError: disk full")
+    page = owner_client.get("/").content.decode()
+    assert "The last scoring run" in page and "disk full" in page and "Scores as of" in page
