@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-services lint worker beat bench clean
+.PHONY: help install run test lint worker beat bench score clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,9 +22,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed ## Create .venv and install everything
 
-run: install ## Migrate, load the demo shop and serve it on http://127.0.0.1:8000
+run: install ## Migrate, load the demo shop, score it and serve it on http://127.0.0.1:8000
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo
+	$(PY) manage.py score
 	@echo ""
 	@echo "  cs_platform is starting on http://$(HOST):$(PORT)/"
 	@echo "  Sign in as: owner / demo-owner-2026"
@@ -45,8 +46,12 @@ worker: install ## A Celery worker (needs REDIS_URL)
 beat: install ## Celery beat, the nightly schedule (needs REDIS_URL)
 	$(VENV)/bin/celery -A cs_platform beat --loglevel=INFO
 
-bench: install ## Import benchmark: 1,000,000 order rows (set DATABASE_URL for Postgres)
+bench: install ## Import and scoring benchmarks, 100k customers / 1M orders (set DATABASE_URL for Postgres)
 	$(PY) -m customers.bench --orders 1000000 --customers 100000
+	$(PY) -m metrics.bench --customers 100000 --orders 1000000
+
+score: install ## Rescore every customer now
+	$(PY) manage.py score
 
 clean: ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3 db.sqlite3-* media staticfiles
