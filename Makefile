@@ -25,7 +25,7 @@ install: $(VENV)/.installed ## Create .venv and install everything
 run: install ## Migrate, load the demo shop, score it and serve it on http://127.0.0.1:8000
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo
-	$(PY) manage.py score
+	$(PY) manage.py score || echo "Scoring did not finish; the app serves the previous scores."
 	@echo ""
 	@echo "  cs_platform is starting on http://$(HOST):$(PORT)/"
 	@echo "  Sign in as: owner / demo-owner-2026"

@@ -75,7 +75,7 @@ def run_scoring(
             if progress:
                 progress(min(start + chunk_size, len(ids)), len(ids))
         finalize(run, fitted)
-    except Exception as exc:
+    except BaseException as exc:  # Ctrl-C too: never leave the lock behind
         fail(run, exc)
         raise
     run.refresh_from_db()
