@@ -13,24 +13,18 @@ from metrics import health as health_metrics
 from . import followup_rules
 from .models import FollowUp, FollowUpRule, FollowUpStatus, Interaction
 
-COOLDOWN_DAYS = 14
-NUMERIC_SCORES = (
-    "clv",
-    "value_at_risk",
-    "churn_probability",
-    "health",
-    "health_change_7d",
-    "tenure_days",
-)  # a rule does not reopen an item the owner closed this recently
+COOLDOWN_DAYS = 14  # a rule does not reopen an item the owner closed this recently
+NUMERIC_SCORES = ("clv", "value_at_risk", "churn_probability", "health", "health_change_7d")
 
 
-def refresh_queue(run) -> dict:
-    """Create or update one open item per customer and rule; never reopen done items."""
+def refresh_queue(run, facts: pd.DataFrame) -> dict:
+    """Create or update one open item per customer and rule; never reopen done items.
+    `facts`: the run's per-customer facts (days_since_contact, tenure_days)."""
     from metrics import io
     from metrics.models import CustomerScore, ScoringSettings
 
     settings_row = ScoringSettings.load()
-    rows = CustomerScore.objects.filter(run=run).values_list(
+    columns = [
         "customer_id",
         "clv",
         "value_at_risk",
@@ -38,40 +32,12 @@ def refresh_queue(run) -> dict:
         "health",
         "health_band",
         "health_change_7d",
-        "tenure_days",
-        "components",
-    )
-    scores = pd.DataFrame.from_records(
-        rows,
-        columns=[
-            "customer_id",
-            "clv",
-            "value_at_risk",
-            "churn_probability",
-            "health",
-            "health_band",
-            "health_change_7d",
-            "tenure_days",
-            "components",
-        ],
-    ).set_index("customer_id")
-    scores = scores.astype(
-        dict.fromkeys(
-            (
-                "clv",
-                "value_at_risk",
-                "churn_probability",
-                "health",
-                "health_change_7d",
-                "tenure_days",
-            ),
-            float,
-        )
-    )
-    scores["days_since_contact"] = [
-        c.get("facts", {}).get("days_since_contact") for c in scores["components"]
     ]
-    scores["days_since_contact"] = scores["days_since_contact"].astype(float)
+    scores = pd.DataFrame.from_records(
+        CustomerScore.objects.filter(run=run).values_list(*columns), columns=columns
+    ).set_index("customer_id")
+    scores = scores.astype(dict.fromkeys(NUMERIC_SCORES, float))
+    scores = scores.join(facts[["days_since_contact", "tenure_days"]].astype(float))
     previous = scores["health"] - scores["health_change_7d"]
     scores["previous_band"] = health_metrics.band(
         previous.fillna(0), settings_row.health_thresholds

@@ -143,7 +143,7 @@ def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
             pk=run.pk
         ).delete()
         prune_history(run.as_of)
-        followups.refresh_queue(run)
+        followups.refresh_queue(run, fitted.facts)
     log.info("scoring run %s for %s finished: %s customers", run.pk, run.as_of, run.progress)
 
 
