@@ -144,3 +144,27 @@ def test_the_start_page_warns_when_the_last_run_failed(shop_db, owner_client):
     ScoringRun.objects.create(as_of=DAY, status="failed", error="OSError: disk full")
     page = owner_client.get("/").content.decode()
     assert "The last scoring run" in page and "disk full" in page and "Scores as of" in page
+
+
+def test_the_nightly_task_runs_once_at_the_owners_hour(shop_db, monkeypatch):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from metrics import tasks
+    from metrics.models import ScoringSettings
+
+    settings_row = ScoringSettings.load()
+    settings_row.nightly_hour = 4
+    settings_row.save()
+
+    def at(hour):
+        moment = datetime(2026, 6, 30, hour, 5, tzinfo=ZoneInfo("UTC"))
+        monkeypatch.setattr(tasks.timezone, "localtime", lambda *a: moment)
+        monkeypatch.setattr(tasks.timezone, "localdate", lambda *a: moment.date())
+
+    at(3)
+    assert tasks.nightly_scoring.delay().get() == "not the hour"
+    at(4)
+    assert "started" in tasks.nightly_scoring.delay().get()
+    assert ScoringRun.objects.get(as_of=DAY).status == "succeeded"
+    assert tasks.nightly_scoring.delay().get() == "already done today"
