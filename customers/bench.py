@@ -9,18 +9,13 @@ time and peak memory (RSS) for each step.
 
 import argparse
 import multiprocessing
-import os
-import resource
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from cs_platform.benchmarking import peak_rss_mb, throwaway_database
 
 
 def write_files(folder: Path, customers: int, orders: int, seed: int = 7) -> tuple[Path, Path]:
@@ -56,70 +51,62 @@ def main():
     parser.add_argument("--naive-rows", type=int, default=2000)
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_platform.test_settings")
-    import django
+    with throwaway_database("cs_bench_") as folder:
+        run_benchmark(args, folder)
 
-    django.setup()
+
+def run_benchmark(args, folder: Path) -> None:
     from django.db import connection, transaction
 
     from customers.importing import import_csv
     from customers.models import Customer, Order
 
-    folder = Path(tempfile.mkdtemp(prefix="cs_bench_"))
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = str(folder / "bench.sqlite3")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        t0 = time.perf_counter()
-        # Generate in a child process so the peak memory printed below is the import's.
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            customers_csv, orders_csv = pool.apply(
-                write_files, (folder, args.customers, args.orders)
-            )
-        print(
-            f"database: {connection.vendor}; generated {args.customers:,} customers and "
-            f"{args.orders:,} orders ({orders_csv.stat().st_size / 1e6:.0f} MB) in "
-            f"{time.perf_counter() - t0:.1f} s"
-        )
+    t0 = time.perf_counter()
+    # Generate in a child process so the peak memory printed below is the import's.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        customers_csv, orders_csv = pool.apply(write_files, (folder, args.customers, args.orders))
+    print(
+        f"database: {connection.vendor}; generated {args.customers:,} customers and "
+        f"{args.orders:,} orders ({orders_csv.stat().st_size / 1e6:.0f} MB) in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
 
-        for label, path, kind in [
-            ("customers", customers_csv, "customers"),
-            ("orders", orders_csv, "orders"),
-            ("orders again (idempotent)", orders_csv, "orders"),
-        ]:
-            t0 = time.perf_counter()
-            with open(path, "rb") as binary:
-                report = import_csv(kind, binary)
-            seconds = time.perf_counter() - t0
-            assert report.ok, report.errors[:5]
-            print(
-                f"import {label:<26} {report.rows:>10,} rows {seconds:8.1f} s "
-                f"{report.rows / seconds:>10,.0f} rows/s  peak RSS {peak_rss_mb():,.0f} MB  "
-                f"({report.summary()})"
-            )
-
-        # Naive baseline: one ORM INSERT per row, as a simple loop would do it.
-        rows = pd.read_csv(orders_csv, nrows=args.naive_rows, dtype=str)
-        ids = dict(Customer.objects.values_list("external_id", "id"))
+    for label, path, kind in [
+        ("customers", customers_csv, "customers"),
+        ("orders", orders_csv, "orders"),
+        ("orders again (idempotent)", orders_csv, "orders"),
+    ]:
         t0 = time.perf_counter()
-        with transaction.atomic():
-            for row in rows.itertuples():
-                Order.objects.create(
-                    external_id="naive-" + row.external_id,
-                    customer_id=ids[row.customer_external_id],
-                    occurred_at=pd.Timestamp(row.occurred_at, tz="UTC").to_pydatetime(),
-                    amount=row.amount,
-                    currency=row.currency,
-                    kind=row.kind,
-                )
+        with open(path, "rb") as binary:
+            report = import_csv(kind, binary)
         seconds = time.perf_counter() - t0
+        assert report.ok, report.errors[:5]
         print(
-            f"naive ORM loop {args.naive_rows:,} rows {seconds:.2f} s -> "
-            f"{args.orders / args.naive_rows * seconds:,.0f} s extrapolated to "
-            f"{args.orders:,} rows (no validation, no parsing)"
+            f"import {label:<26} {report.rows:>10,} rows {seconds:8.1f} s "
+            f"{report.rows / seconds:>10,.0f} rows/s  peak RSS {peak_rss_mb():,.0f} MB  "
+            f"({report.summary()})"
         )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+    # Naive baseline: one ORM INSERT per row, as a simple loop would do it.
+    rows = pd.read_csv(orders_csv, nrows=args.naive_rows, dtype=str)
+    ids = dict(Customer.objects.values_list("external_id", "id"))
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        for row in rows.itertuples():
+            Order.objects.create(
+                external_id="naive-" + row.external_id,
+                customer_id=ids[row.customer_external_id],
+                occurred_at=pd.Timestamp(row.occurred_at, tz="UTC").to_pydatetime(),
+                amount=row.amount,
+                currency=row.currency,
+                kind=row.kind,
+            )
+    seconds = time.perf_counter() - t0
+    print(
+        f"naive ORM loop {args.naive_rows:,} rows {seconds:.2f} s -> "
+        f"{args.orders / args.naive_rows * seconds:,.0f} s extrapolated to "
+        f"{args.orders:,} rows (no validation, no parsing)"
+    )
 
 
 if __name__ == "__main__":

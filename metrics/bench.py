@@ -9,9 +9,6 @@ generated shop (fixed seed), then prints wall time per stage and peak memory.
 
 import argparse
 import multiprocessing
-import os
-import resource
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -19,11 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cs_platform.benchmarking import peak_rss_mb, throwaway_database
+
 AS_OF = date(2026, 6, 30)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def generate(customers: int, orders: int, seed: int = 11) -> dict:
@@ -148,10 +143,11 @@ def main():
     parser.add_argument("--naive-customers", type=int, default=500)
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_platform.test_settings")
-    import django
+    with throwaway_database("cs_score_bench_") as folder:
+        run_benchmark(args, folder)
 
-    django.setup()
+
+def run_benchmark(args, folder: Path) -> None:
     from django.db import connection
 
     from metrics import io
@@ -159,56 +155,49 @@ def main():
     from metrics.models import CustomerScore, ScoringRun
     from metrics.run import run_scoring
 
-    folder = Path(tempfile.mkdtemp(prefix="cs_score_bench_"))
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = str(folder / "bench.sqlite3")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        t0 = time.perf_counter()
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            pool.apply(load, ((connection.settings_dict["NAME"], args.customers, args.orders),))
-        print(
-            f"database: {connection.vendor}; loaded {args.customers:,} customers, "
-            f"{args.orders:,} orders "
-            f"in {time.perf_counter() - t0:.0f} s (generation, not timed below)"
-        )
+    t0 = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pool.apply(load, ((connection.settings_dict["NAME"], args.customers, args.orders),))
+    print(
+        f"database: {connection.vendor}; loaded {args.customers:,} customers, "
+        f"{args.orders:,} orders "
+        f"in {time.perf_counter() - t0:.0f} s (generation, not timed below)"
+    )
 
-        t0 = time.perf_counter()
-        orders = io.read_orders()
-        read_seconds = time.perf_counter() - t0
-        print(f"I/O floor, read {len(orders):,} orders into pandas: {read_seconds:.1f} s")
-        del orders
+    t0 = time.perf_counter()
+    orders = io.read_orders()
+    read_seconds = time.perf_counter() - t0
+    print(f"I/O floor, read {len(orders):,} orders into pandas: {read_seconds:.1f} s")
+    del orders
 
-        t0 = time.perf_counter()
-        run = run_scoring(as_of=AS_OF)
-        total = time.perf_counter() - t0
-        print(
-            f"full scoring run: {total:.1f} s for {run.customers:,} customers; "
-            f"peak RSS {peak_rss_mb():,.0f} MB"
-        )
-        for stage, seconds in run.timings.items():
-            print(f"  {stage:<22}{seconds:8.1f} s")
-        churn = run.model_metrics["churn"]
-        print(f"  churn model: {churn['method']} auc={churn.get('auc')} brier={churn.get('brier')}")
+    t0 = time.perf_counter()
+    run = run_scoring(as_of=AS_OF)
+    total = time.perf_counter() - t0
+    print(
+        f"full scoring run: {total:.1f} s for {run.customers:,} customers; "
+        f"peak RSS {peak_rss_mb():,.0f} MB"
+    )
+    for stage, seconds in run.timings.items():
+        print(f"  {stage:<22}{seconds:8.1f} s")
+    churn = run.model_metrics["churn"]
+    print(f"  churn model: {churn['method']} auc={churn.get('auc')} brier={churn.get('brier')}")
 
-        scores = pd.DataFrame.from_records(CustomerScore.objects.filter(run=run).values())
-        dummy = ScoringRun.objects.create(as_of=date(2000, 1, 2), status="failed")
-        t0 = time.perf_counter()
-        io.write_scores(dummy, scores.drop(columns=["id", "run_id"]))
-        write_seconds = time.perf_counter() - t0
-        print(f"I/O floor, write {len(scores):,} score rows: {write_seconds:.1f} s")
-        dummy.delete()
+    scores = pd.DataFrame.from_records(CustomerScore.objects.filter(run=run).values())
+    dummy = ScoringRun.objects.create(as_of=date(2000, 1, 2), status="failed")
+    t0 = time.perf_counter()
+    io.write_scores(dummy, scores.drop(columns=["id", "run_id"]))
+    write_seconds = time.perf_counter() - t0
+    print(f"I/O floor, write {len(scores):,} score rows: {write_seconds:.1f} s")
+    dummy.delete()
 
-        params = BGNBDParams(**run.model_metrics["bgnbd"])
-        seconds = naive_loop(params, args.naive_customers)
-        print(
-            f"naive per-customer ORM loop: {seconds:.2f} s for {args.naive_customers} customers -> "
-            f"{seconds / args.naive_customers * run.customers:,.0f} s extrapolated to "
-            f"{run.customers:,} "
-            f"(and it computes far less)"
-        )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    params = BGNBDParams(**run.model_metrics["bgnbd"])
+    seconds = naive_loop(params, args.naive_customers)
+    print(
+        f"naive per-customer ORM loop: {seconds:.2f} s for {args.naive_customers} customers -> "
+        f"{seconds / args.naive_customers * run.customers:,.0f} s extrapolated to "
+        f"{run.customers:,} "
+        f"(and it computes far less)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,33 @@
+"""Shared set-up for the benchmark scripts: a throw-away database and peak memory."""
+
+import contextlib
+import os
+import resource
+import tempfile
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextlib.contextmanager
+def throwaway_database(prefix: str):
+    """Set Django up and create a fresh test database from the current DATABASE_URL
+    (test_<name> on Postgres, a temporary file on SQLite); drop it afterwards, so a
+    benchmark never touches real data. Yields a temporary folder."""
+    # Test settings (fast hashing, no HTTPS redirect) on whatever DATABASE_URL says.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cs_platform.test_settings"
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = str(folder / "bench.sqlite3")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        yield folder
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
