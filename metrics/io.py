@@ -99,16 +99,17 @@ def read_interactions() -> pd.DataFrame:
 
 
 def read_survey_responses() -> pd.DataFrame:
-    """customer_id, kind (nps/csat/ces), score, responded_at. Surveys arrive with the
-    feedback app; until then there are none."""
-    return pd.DataFrame(
-        {
-            "customer_id": pd.Series(dtype="int64"),
-            "kind": pd.Series(dtype=str),
-            "score": pd.Series(dtype=float),
-            "responded_at": pd.Series(dtype="datetime64[ns]"),
-        }
+    """customer_id, kind (nps/csat/ces), score, responded_at, comment."""
+    columns = ["customer_id", "kind", "score", "responded_at", "comment"]
+    frame = read_query(f"SELECT {', '.join(columns)} FROM feedback_surveyresponse", columns)
+    frame["customer_id"] = frame["customer_id"].astype("int64")
+    frame["kind"] = frame["kind"].astype(str)
+    frame["score"] = pd.to_numeric(frame["score"]).astype(float)
+    frame["responded_at"] = (
+        local_naive(frame["responded_at"]) if len(frame) else pd.Series(dtype="datetime64[ns]")
     )
+    frame["comment"] = frame["comment"].astype(object).fillna("").astype(str)
+    return frame
 
 
 def read_all() -> dict:

@@ -8,8 +8,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import OWNER_PASSWORD
 
-# Pages a stranger may open: signing in/out, switching language, the liveness probe.
-PUBLIC_NAMES = {"login", "logout", "set_language", "admin:login", "admin:logout"}
+# Pages a stranger may open: signing in/out, switching language, and the customers'
+# survey pages (reached only with an unguessable token; tested in test_surveys.py).
+PUBLIC_NAMES = {
+    "login",
+    "logout",
+    "set_language",
+    "admin:login",
+    "admin:logout",
+    "survey",
+    "survey-unsubscribe",
+}
 
 
 def walk(patterns, prefix="", namespace=""):

@@ -1,0 +1,167 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+
+
+class SurveyKind(models.TextChoices):
+    NPS = "nps", _("NPS (0-10)")
+    CSAT = "csat", _("CSAT (1-5)")
+    CES = "ces", _("CES (1-7)")
+
+
+SCALES = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5), SurveyKind.CES: (1, 7)}
+
+
+class Survey(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=4, choices=SurveyKind.choices)
+    question_en = models.CharField(_("question (English)"), max_length=300)
+    question_zh = models.CharField(_("question (Chinese)"), max_length=300, blank=True)
+    followup_en = models.CharField(_("follow-up question (English)"), max_length=300, blank=True)
+    followup_zh = models.CharField(_("follow-up question (Chinese)"), max_length=300, blank=True)
+    recontact_days = models.PositiveIntegerField(
+        _("recontact days"),
+        default=90,
+        help_text=_("Do not survey a customer again within this many days."),
+    )
+    link_days = models.PositiveIntegerField(_("link lifetime, days"), default=30)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        return SCALES[self.kind]
+
+    def question(self, language: str) -> str:
+        return (self.question_zh if language.startswith("zh") else "") or self.question_en
+
+    def followup(self, language: str) -> str:
+        return (self.followup_zh if language.startswith("zh") else "") or self.followup_en
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SurveyInvitationQuerySet(models.QuerySet):
+    def by_token(self, token: str):
+        """The invitation for a raw token, or None. Only the token's SHA-256 is stored,
+        so the lookup reveals nothing and a database leak exposes no usable links."""
+        if not token or len(token) > 100:
+            return None
+        return (
+            self.select_related("survey", "customer").filter(token_hash=hash_token(token)).first()
+        )
+
+
+class SurveyInvitation(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        LINK = "link", _("Link")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    objects = SurveyInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["customer", "sent_at"], name="invitation_customer_sent_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.survey} → {self.customer}"
+
+    @classmethod
+    def create_for(
+        cls, survey: Survey, customer: Customer, channel="email"
+    ) -> tuple["SurveyInvitation", str]:
+        """A new invitation and its raw token (192 random bits; shown once, never stored)."""
+        token = secrets.token_urlsafe(24)
+        invitation = cls.objects.create(
+            survey=survey,
+            customer=customer,
+            token_hash=hash_token(token),
+            channel=channel,
+            expires_at=timezone.now() + timedelta(days=survey.link_days),
+        )
+        return invitation, token
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+
+class SurveyResponse(models.Model):
+    invitation = models.OneToOneField(
+        SurveyInvitation, on_delete=models.CASCADE, related_name="response"
+    )
+    # Denormalised for fast scoring queries.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="survey_responses"
+    )
+    kind = models.CharField(max_length=4, choices=SurveyKind.choices)
+    score = models.SmallIntegerField()
+    comment = models.TextField(blank=True, max_length=2000)
+    language = models.CharField(max_length=10, blank=True)
+    sentiment = models.FloatField(null=True, blank=True, help_text="-1 (negative) to 1 (positive)")
+    responded_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-responded_at"]
+        indexes = [
+            models.Index(fields=["kind", "responded_at"], name="response_kind_time_idx"),
+            models.Index(fields=["customer", "responded_at"], name="response_customer_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="nps") & Q(score__gte=0) & Q(score__lte=10))
+                | (Q(kind="csat") & Q(score__gte=1) & Q(score__lte=5))
+                | (Q(kind="ces") & Q(score__gte=1) & Q(score__lte=7)),
+                name="response_score_in_scale",
+            ),
+            models.CheckConstraint(
+                condition=Q(sentiment__isnull=True) | (Q(sentiment__gte=-1) & Q(sentiment__lte=1)),
+                name="response_sentiment_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind.upper()} {self.score} from {self.customer_id}"
+
+
+class Unsubscribe(models.Model):
+    """An address that asked for no more surveys; honoured forever, even if an import
+    later says otherwise."""
+
+    email = models.EmailField(unique=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.email
+
+
+GRACE_PERIOD = timedelta(minutes=getattr(settings, "SURVEY_EDIT_MINUTES", 30))

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("<str:token>/", views.survey_page, name="survey"),
+    path("<str:token>/unsubscribe/", views.unsubscribe_page, name="survey-unsubscribe"),
+]

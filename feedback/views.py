@@ -1,0 +1,90 @@
+"""Public survey pages: no login, reveal nothing, record only on POST."""
+
+from django import forms
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods
+
+from cs_platform.ratelimit import rate_limited
+
+from .actions import AlreadyAnswered, record_response, unsubscribe
+from .models import SurveyInvitation
+
+
+class AnswerForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=2000, strip=True)
+
+    def __init__(self, *args, scale, **kwargs):
+        super().__init__(*args, **kwargs)
+        low, high = scale
+        self.fields["score"] = forms.IntegerField(min_value=low, max_value=high)
+
+
+def _language(request, invitation) -> str:
+    return invitation.customer.locale or translation.get_language_from_request(request)
+
+
+def _not_found(request):
+    return render(request, "feedback/not_found.html", status=404)
+
+
+@rate_limited("survey", limit=60, window_seconds=600)
+@require_http_methods(["GET", "POST"])
+@csrf_protect
+def survey_page(request, token):
+    invitation = SurveyInvitation.objects.by_token(token)
+    if invitation is None:
+        return _not_found(request)
+    language = _language(request, invitation)
+    with translation.override(language):
+        survey = invitation.survey
+        low, high = survey.scale
+        context = {
+            "survey": survey,
+            "question": survey.question(language),
+            "followup": survey.followup(language),
+            "scores": range(low, high + 1),
+            "low": low,
+            "high": high,
+            "token": token,
+            "language": language,
+        }
+        if invitation.is_expired:
+            return render(request, "feedback/closed.html", context, status=410)
+        if request.method == "GET":
+            preselected = request.GET.get("score", "")
+            in_scale = preselected.isdigit() and low <= int(preselected) <= high
+            context["selected"] = int(preselected) if in_scale else None
+            if invitation.responded_at:
+                context["answered"] = True
+            return render(request, "feedback/survey.html", context)
+        form = AnswerForm(request.POST, scale=survey.scale)
+        if not form.is_valid():
+            context["form"] = form
+            context["selected"] = None
+            return render(request, "feedback/survey.html", context, status=400)
+        try:
+            response, created = record_response(
+                invitation, form.cleaned_data["score"], form.cleaned_data["comment"], language
+            )
+        except AlreadyAnswered:
+            return render(request, "feedback/thanks.html", {**context, "final": True})
+        return render(
+            request, "feedback/thanks.html", {**context, "response": response, "created": created}
+        )
+
+
+@rate_limited("unsubscribe", limit=30, window_seconds=600)
+@require_http_methods(["GET", "POST"])
+@csrf_exempt  # RFC 8058 one-click: mail providers POST without a session or cookie
+def unsubscribe_page(request, token):
+    """GET shows one confirm button (scanners follow links); POST unsubscribes."""
+    invitation = SurveyInvitation.objects.by_token(token)
+    if invitation is None:
+        return _not_found(request)
+    with translation.override(_language(request, invitation)):
+        if request.method == "POST":
+            unsubscribe(invitation)
+            return render(request, "feedback/unsubscribed.html")
+        return render(request, "feedback/unsubscribe.html", {"token": token, "now": timezone.now()})
