@@ -114,3 +114,15 @@ def unsubscribe(invitation: SurveyInvitation) -> None:
             email=customer.email.lower(), defaults={"customer": customer}
         )
     type(customer).objects.filter(pk=customer.pk).update(survey_opt_out=True)
+
+
+def start_send(survey, customers, audience: str):
+    """Work out who is eligible, record the skip counts, and queue the e-mails."""
+    from .models import SurveySend
+    from .sending import eligibility
+    from .tasks import send_survey
+
+    eligible, skipped = eligibility(survey, customers)
+    send = SurveySend.objects.create(survey=survey, audience=audience, skipped=dict(skipped))
+    transaction.on_commit(lambda: send_survey.delay(send.pk, eligible))
+    return send, len(eligible), skipped

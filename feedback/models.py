@@ -67,6 +67,32 @@ class SurveyInvitationQuerySet(models.QuerySet):
         )
 
 
+class SurveySend(models.Model):
+    """One sending of a survey to an audience, with what became of it."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="sends")
+    audience = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=dict, blank=True)  # reason -> count
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.survey} to {self.audience}"
+
+    def counts(self) -> dict:
+        invitations = self.invitations.all()
+        return {
+            "sent": self.sent,
+            "skipped": sum(self.skipped.values()),
+            "opened": invitations.filter(opened_at__isnull=False).count(),
+            "answered": invitations.filter(responded_at__isnull=False).count(),
+        }
+
+
 class SurveyInvitation(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
@@ -74,6 +100,9 @@ class SurveyInvitation(models.Model):
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invitations")
+    send = models.ForeignKey(
+        SurveySend, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     created_at = models.DateTimeField(default=timezone.now)
@@ -94,9 +123,7 @@ class SurveyInvitation(models.Model):
         return f"{self.survey} → {self.customer}"
 
     @classmethod
-    def create_for(
-        cls, survey: Survey, customer: Customer, channel="email"
-    ) -> tuple["SurveyInvitation", str]:
+    def create_for(cls, survey: Survey, customer: Customer, channel="email", send=None):
         """A new invitation and its raw token (192 random bits; shown once, never stored)."""
         token = secrets.token_urlsafe(24)
         invitation = cls.objects.create(
@@ -104,6 +131,7 @@ class SurveyInvitation(models.Model):
             customer=customer,
             token_hash=hash_token(token),
             channel=channel,
+            send=send,
             expires_at=timezone.now() + timedelta(days=survey.link_days),
         )
         return invitation, token

@@ -177,6 +177,7 @@ def test_the_page_speaks_the_customers_language_over_the_browsers(client, invite
     _, token = invite(make_customer(locale="zh-hans"))
     page = client.get(f"/s/{token}/", headers={"Accept-Language": "en"}).content.decode()
     assert "您有多大可能向朋友推荐我们" in page and 'lang="zh-hans"' in page
+    assert "发送" in page and "完全不可能" in page
 
 
 def test_without_a_customer_locale_the_browser_decides(client, invite):

@@ -1,0 +1,100 @@
+"""Who gets a survey, and the e-mail they get."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models.functions import Lower
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import Survey, SurveyInvitation, SurveySend, Unsubscribe
+
+SKIP_REASONS = ("no_email", "unsubscribed", "opted_out", "recently_surveyed")
+BATCH = 200
+
+
+def eligibility(survey: Survey, customers) -> tuple[list[int], Counter]:
+    """Split a Customer queryset into the ids to survey and the skip counts per reason
+    (first reason that applies: no e-mail, unsubscribed, opted out, surveyed within the
+    survey's recontact window)."""
+    since = timezone.now() - timedelta(days=survey.recontact_days)
+    unsubscribed = set(Unsubscribe.objects.values_list("email", flat=True))
+    recent = set(
+        SurveyInvitation.objects.filter(sent_at__gte=since).values_list("customer_id", flat=True)
+    )
+    eligible, skipped = [], Counter()
+    rows = customers.annotate(email_lower=Lower("email")).values_list(
+        "id", "email_lower", "survey_opt_out"
+    )
+    for customer_id, email, opted_out in rows.iterator(chunk_size=5000):
+        if not email:
+            skipped["no_email"] += 1
+        elif email in unsubscribed:
+            skipped["unsubscribed"] += 1
+        elif opted_out:
+            skipped["opted_out"] += 1
+        elif customer_id in recent:
+            skipped["recently_surveyed"] += 1
+        else:
+            eligible.append(customer_id)
+    return eligible, skipped
+
+
+def survey_email(invitation: SurveyInvitation, token: str) -> EmailMultiAlternatives:
+    """Plain text + HTML in the customer's language, one link per score (opening the page
+    with that score chosen; nothing is recorded until the customer taps Send), an
+    unsubscribe link and the RFC 8058 one-click headers."""
+    customer, survey = invitation.customer, invitation.survey
+    language = customer.locale or settings.LANGUAGE_CODE
+    base = f"{settings.SITE_URL}/s/{token}/"
+    low, high = survey.scale
+    with translation.override(language):
+        context = {
+            "customer": customer,
+            "survey": survey,
+            "question": survey.question(language),
+            "scores": [(n, f"{base}?score={n}") for n in range(low, high + 1)],
+            "survey_url": base,
+            "unsubscribe_url": f"{base}unsubscribe/",
+            "language": language,
+        }
+        message = EmailMultiAlternatives(
+            subject=_("A quick question: %(question)s") % {"question": context["question"]},
+            body=render_to_string("feedback/email/invitation.txt", context),
+            to=[customer.email],
+            headers={
+                "List-Unsubscribe": f"<{base}unsubscribe/>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        message.attach_alternative(
+            render_to_string("feedback/email/invitation.html", context), "text/html"
+        )
+    return message
+
+
+def send_to(send: SurveySend, customer_ids: list[int]) -> int:
+    """Invite and e-mail these customers in batches; returns how many were sent."""
+    from customers.models import Customer
+
+    sent = 0
+    already = set(send.invitations.values_list("customer_id", flat=True))
+    todo = [c for c in customer_ids if c not in already]
+    connection = get_connection()
+    for start in range(0, len(todo), BATCH):
+        batch = Customer.objects.filter(id__in=todo[start : start + BATCH])
+        messages, invitations = [], []
+        for customer in batch:
+            invitation, token = SurveyInvitation.create_for(send.survey, customer, send=send)
+            messages.append(survey_email(invitation, token))
+            invitations.append(invitation.pk)
+        connection.send_messages(messages)
+        SurveyInvitation.objects.filter(pk__in=invitations).update(sent_at=timezone.now())
+        sent += len(messages)
+        SurveySend.objects.filter(pk=send.pk).update(sent=len(already) + sent)
+    return sent

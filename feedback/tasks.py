@@ -1,0 +1,17 @@
+"""Celery tasks for surveys: thin wrappers around feedback.sending."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import SurveySend
+from .sending import send_to
+
+
+@shared_task(name="feedback.send_survey", acks_late=True)
+def send_survey(send_id: int, customer_ids: list[int]) -> int:
+    """E-mail the eligible customers of a SurveySend. Safe to run twice: customers
+    already invited by this send are skipped."""
+    send = SurveySend.objects.select_related("survey").get(pk=send_id)
+    sent = send_to(send, customer_ids)
+    SurveySend.objects.filter(pk=send_id).update(finished_at=timezone.now())
+    return sent
