@@ -10,6 +10,7 @@ from django.utils import timezone
 from customers.models import FollowUp, FollowUpRule
 
 from .models import GRACE_PERIOD, SurveyInvitation, SurveyResponse, Unsubscribe
+from .sentiment import sentiment
 
 
 class AlreadyAnswered(Exception):
@@ -37,6 +38,7 @@ def record_response(invitation: SurveyInvitation, score: int, comment: str, lang
                         comment=comment,
                         language=language,
                         responded_at=now,
+                        sentiment=sentiment(comment),
                     )
                 created = True
             except IntegrityError:
@@ -45,8 +47,8 @@ def record_response(invitation: SurveyInvitation, score: int, comment: str, lang
             if now - response.responded_at > GRACE_PERIOD:
                 raise AlreadyAnswered
             if comment and comment != response.comment:
-                response.comment = comment
-                response.save(update_fields=["comment", "updated_at"])
+                response.comment, response.sentiment = comment, sentiment(comment)
+                response.save(update_fields=["comment", "sentiment", "updated_at"])
         SurveyInvitation.objects.filter(pk=locked.pk).update(
             responded_at=response.responded_at, opened_at=locked.opened_at or now
         )
