@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("cs_platform.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("s/", include("feedback.urls")),  # public survey pages: no login by design
+    path("s/", include("feedback.urls")),
+    path("surveys/", include("feedback.owner_urls")),  # public survey pages: no login by design
     path("", include("customers.urls")),
 ]

@@ -1,0 +1,58 @@
+"""Survey results: answered responses only, uncertainty shown, comments filterable, safe export."""
+
+import pytest
+
+from feedback.actions import record_response
+from feedback.models import Survey, SurveyInvitation
+from tests.conftest import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def answered():
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    answers = [
+        (10, "Great support"),
+        (9, ""),
+        (8, "ok"),
+        (3, "Support was slow and the app keeps crashing."),
+        (6, "=cmd|' /C calc'!A0"),
+    ]
+    for score, comment in answers:
+        invitation, _ = SurveyInvitation.create_for(survey, make_customer())
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(sent_at=invitation.created_at)
+        record_response(invitation, score, comment, "en")
+    unanswered, _ = SurveyInvitation.create_for(survey, make_customer())
+    SurveyInvitation.objects.filter(pk=unanswered.pk).update(sent_at=unanswered.created_at)
+    return survey
+
+
+def test_results_count_answered_responses_with_a_margin_and_response_rate(owner_client, answered):
+    data = owner_client.get(f"/surveys/{answered.pk}/results.json").json()
+    assert (
+        data["answers"] == 5
+        and data["invited"] == 6
+        and data["response_rate"] == pytest.approx(5 / 6, abs=1e-4)
+    )
+    assert data["score"]["nps"] == 0.0  # 2 promoters, 2 detractors of 5
+    assert data["score"]["margin"] > 50  # five answers: very uncertain, and it shows
+    assert data["distribution"] == {"3": 1, "6": 1, "8": 1, "9": 1, "10": 1}
+    assert "support" in dict(data["themes"]["promoter"])
+
+
+def test_export_filters_by_group_and_mood_and_is_formula_safe(owner_client, answered):
+    body = b"".join(
+        owner_client.get(f"/surveys/{answered.pk}/export.csv").streaming_content
+    ).decode()
+    assert body.count("\n") == 6 and "'=cmd" in body and ",=cmd" not in body
+    negative = b"".join(
+        owner_client.get(
+            f"/surveys/{answered.pk}/export.csv?group=detractor&mood=negative"
+        ).streaming_content
+    ).decode()
+    assert "keeps crashing" in negative and "Great support" not in negative
+
+
+def test_results_need_a_login(client, answered):
+    assert client.get(f"/surveys/{answered.pk}/results.json").status_code == 302
