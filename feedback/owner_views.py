@@ -13,28 +13,23 @@ from .models import Survey, SurveyResponse
 from .results import filter_comments, summarise
 
 
+COLUMNS = [
+    "customer__name",
+    "customer__email",
+    "score",
+    "comment",
+    "sentiment",
+    "language",
+    "responded_at",
+]
+
+
 def _responses(survey: Survey) -> pd.DataFrame:
-    rows = SurveyResponse.objects.filter(invitation__survey=survey).values(
-        "customer__name",
-        "customer__email",
-        "score",
-        "comment",
-        "sentiment",
-        "language",
-        "responded_at",
-    )
-    return pd.DataFrame.from_records(
-        rows,
-        columns=[
-            "customer__name",
-            "customer__email",
-            "score",
-            "comment",
-            "sentiment",
-            "language",
-            "responded_at",
-        ],
-    )
+    rows = SurveyResponse.objects.filter(invitation__survey=survey).values(*COLUMNS)
+    frame = pd.DataFrame.from_records(rows, columns=COLUMNS)
+    if len(frame):
+        frame["responded_at"] = local_naive(frame["responded_at"])  # months in the owner's zone
+    return frame
 
 
 @require_GET
