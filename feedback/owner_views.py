@@ -12,7 +12,6 @@ from metrics.io import local_naive
 from .models import Survey, SurveyResponse
 from .results import filter_comments, summarise
 
-
 COLUMNS = [
     "customer__name",
     "customer__email",
