@@ -13,9 +13,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request else ""
+from cs_platform.ratelimit import client_ip
 
 
 def _keys(request, username: str) -> list[str]:

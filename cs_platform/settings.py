@@ -157,6 +157,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Reverse proxies in front of the app whose X-Forwarded-For entries are trusted when
+# rate limiting and locking out by client address (0: use the connection's address).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+RATE_LIMIT_FACTOR = env_int("RATE_LIMIT_FACTOR", 1)
 # Temporary lockout: this many failures for one username or one IP address...
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 # ...block further attempts for this many seconds (then they are allowed again).

@@ -263,3 +263,15 @@ def test_answers_feed_the_nightly_nps(client, invite):
         client.post(f"/s/{token}/", {"score": str(score)})
     responses = io.read_survey_responses()
     assert feedback_scores.nps(responses["score"])["nps"] == pytest.approx(33.3, abs=0.1)
+
+
+def test_behind_a_proxy_each_customer_has_their_own_limit(invite, settings):
+    settings.NUM_PROXIES = 1
+    _, token = invite()
+    proxy = Client(REMOTE_ADDR="10.0.0.2")
+    for _ in range(60):
+        assert proxy.get(f"/s/{token}/", HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 200
+    assert proxy.get(f"/s/{token}/", HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 429
+    # A forged left-most entry does not buy a fresh limit; another real client has one.
+    assert proxy.get(f"/s/{token}/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7").status_code == 429
+    assert proxy.get(f"/s/{token}/", HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 200
