@@ -31,3 +31,16 @@ def throwaway_database(prefix: str):
         yield folder
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def current_database_url() -> str:
+    """DATABASE_URL of the database Django is connected to now (for child processes,
+    e.g. a worker or gunicorn, that must see the same throw-away test database)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        raise RuntimeError("child processes can only share a Postgres test database")
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    )

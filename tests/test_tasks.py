@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 
+from cs_platform.benchmarking import current_database_url
 from customers.models import Customer, ImportJob
 from customers.tasks import purge_old_import_files, run_import
 
@@ -73,11 +74,10 @@ def real_worker():
     """A `celery worker` process on the test database and the configured Redis."""
     if connection.vendor != "postgresql":
         pytest.fail("the real-worker test needs DATABASE_URL to point at Postgres")
-    db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cs_platform.test_settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": current_database_url(),
         "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     from cs_platform.celery import app

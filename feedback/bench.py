@@ -1,0 +1,210 @@
+"""Load benchmark of public survey submissions: gunicorn on loopback, driven by wrk.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python -m feedback.bench --seconds 30
+
+Builds a throw-away database with one unused invitation per request, starts gunicorn
+(first with 1 worker as the naive baseline, then with --workers), fires POSTs with wrk
+for --seconds, and prints throughput, p50/p99 latency, errors, and whether the number
+of stored answers equals the number of successful submissions.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cs_platform.benchmarking import current_database_url, throwaway_database
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = """
+local count = 0
+function setup(thread)
+  thread:set("id", count)
+  count = count + 1
+end
+function init(args)
+  tokens = {}
+  for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
+  n = 0
+  stride = tonumber(args[1])
+end
+function request()
+  local token = tokens[id + n * stride + 1]
+  n = n + 1
+  return wrk.format("POST", "/s/" .. token .. "/", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken=%(cookie)s",
+  }, "csrfmiddlewaretoken=%(form)s&score=9&comment=Quick+and+friendly")
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_invitations(count: int) -> list[str]:
+    import pandas as pd
+    from django.utils import timezone
+
+    from cs_platform.bulk import upsert
+    from customers.importing import with_customer_defaults
+    from customers.models import Customer
+    from feedback.models import Survey, SurveyInvitation, hash_token
+
+    survey = Survey.objects.create(
+        name="Bench", kind="nps", question_en="Recommend us?", link_days=30
+    )
+    now = timezone.now()
+    upsert(
+        Customer,
+        with_customer_defaults(pd.DataFrame({"external_id": [f"b{i}" for i in range(count)]}), now),
+        key=None,
+    )
+    tokens = [secrets.token_urlsafe(24) for _ in range(count)]
+    ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
+    SurveyInvitation.objects.bulk_create(
+        [
+            SurveyInvitation(
+                survey=survey,
+                customer_id=c,
+                token_hash=hash_token(t),
+                sent_at=now,
+                expires_at=now + timezone.timedelta(days=30),
+            )
+            for c, t in zip(ids, tokens, strict=True)
+        ],
+        batch_size=5000,
+    )
+    return tokens
+
+
+def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, folder: Path) -> dict:
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    from feedback.models import SurveyResponse
+
+    port = free_port()
+    access_log = folder / "access.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cs_platform.test_settings",
+        "DATABASE_URL": current_database_url(),
+        "RATE_LIMIT_FACTOR": "1000000",
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "cs_platform.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            str(access_log),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        for _ in range(100):
+            try:
+                page = opener.open(f"http://127.0.0.1:{port}/s/{tokens[0]}/").read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        form = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        cookie = next(c.value for c in jar if c.name == "csrftoken")
+        token_file = folder / f"tokens-{workers}.txt"
+        token_file.write_text("\n".join(tokens[1:]) + "\n")
+        script = folder / f"post-{workers}.lua"
+        script.write_text(LUA % {"tokens": token_file, "cookie": cookie, "form": form})
+        before = SurveyResponse.objects.count()
+        threads = 2
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}",
+                "--",
+                str(threads),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    answered = sum(
+        1 for line in access_log.read_text().splitlines() if '"POST ' in line and '" 200 ' in line
+    )
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "workers": workers,
+        "requests": total,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": re.search(r"50%\s+(\S+)", out).group(1),
+        "p99": re.search(r"99%\s+(\S+)", out).group(1),
+        "non_2xx": non_2xx,
+        "socket_errors": errors.group(1) if errors else "none",
+        "stored": SurveyResponse.objects.count() - before,
+        "server_200": answered,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--invitations", type=int, default=60_000)
+    args = parser.parse_args()
+    with throwaway_database("cs_survey_bench_") as folder:
+        from django.db import connection
+
+        tokens = make_invitations(args.invitations)
+        half = len(tokens) // 2
+        print(
+            f"database: {connection.vendor}; {len(tokens):,} invitations; "
+            f"wrk {args.connections} connections, "
+            f"{args.seconds} s per run"
+        )
+        for workers, batch in ((1, tokens[:half]), (args.workers, tokens[half:])):
+            r = run_wrk(
+                workers, batch, args.seconds, args.connections, Path(tempfile.mkdtemp(dir=folder))
+            )
+            print(
+                f"gunicorn {r['workers']} worker(s): {r['rps']:.0f} submissions/s, p50 {r['p50']}, "
+                f"p99 {r['p99']}, {r['non_2xx']} non-2xx, socket errors: {r['socket_errors']}; "
+                f"{r['stored']:,} answers stored, {r['server_200']:,} answered 200 by the server"
+                f"{' (equal)' if r['stored'] == r['server_200'] else ' (MISMATCH)'}; wrk saw "
+                f"{r['requests'] - r['non_2xx']:,} (requests in flight at the stop are not counted)"
+            )
+
+
+if __name__ == "__main__":
+    main()
