@@ -53,7 +53,9 @@ def record_response(invitation: SurveyInvitation, score: int, comment: str, lang
             responded_at=response.responded_at, opened_at=locked.opened_at or now
         )
         if created or comment:
-            transaction.on_commit(lambda: close_the_loop(response.pk))
+            from .tasks import close_the_loop_task
+
+            transaction.on_commit(lambda: close_the_loop_task.delay(response.pk))
     return response, created
 
 
