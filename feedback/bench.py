@@ -101,6 +101,23 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
         "DATABASE_URL": current_database_url(),
         "RATE_LIMIT_FACTOR": "1000000",
     }
+    # With REDIS_URL, follow-ups are made by a Celery worker, as in production.
+    worker = (
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "celery"),
+                "-A",
+                "cs_platform",
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        if os.environ.get("REDIS_URL")
+        else None
+    )
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -155,8 +172,10 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
             check=True,
         ).stdout
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, worker):
+            if process:
+                process.terminate()
+                process.wait(timeout=30)
     answered = sum(
         1 for line in access_log.read_text().splitlines() if '"POST ' in line and '" 200 ' in line
     )
@@ -167,8 +186,8 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
         "workers": workers,
         "requests": total,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": re.search(r"50%\s+(\S+)", out).group(1),
-        "p99": re.search(r"99%\s+(\S+)", out).group(1),
+        "p50": re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1),
+        "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1),
         "non_2xx": non_2xx,
         "socket_errors": errors.group(1) if errors else "none",
         "stored": SurveyResponse.objects.count() - before,
