@@ -51,16 +51,6 @@ def export_responses(request, survey_id):
         responses = (
             filter_comments(responses, survey.kind, group, mood) if len(responses) else responses
         )
-    header = ["name", "email", "score", "comment", "sentiment", "language", "responded_at"]
-    rows = responses[
-        [
-            "customer__name",
-            "customer__email",
-            "score",
-            "comment",
-            "sentiment",
-            "language",
-            "responded_at",
-        ]
-    ].itertuples(index=False, name=None)
+    header = [column.removeprefix("customer__") for column in COLUMNS]
+    rows = responses[COLUMNS].itertuples(index=False, name=None)
     return streaming_csv(f"survey-{survey.pk}-responses.csv", header, rows)

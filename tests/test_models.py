@@ -12,26 +12,26 @@ from tests.conftest import make_customer
 pytestmark = pytest.mark.django_db
 
 
-def violates(create):
+def assert_violates(create):
     with pytest.raises(IntegrityError), transaction.atomic():
         create()
 
 
 def test_external_ids_are_unique_and_required():
     make_customer(external_id="c1")
-    violates(lambda: Customer.objects.create(external_id="c1"))
-    violates(lambda: Customer.objects.create(external_id=""))
+    assert_violates(lambda: Customer.objects.create(external_id="c1"))
+    assert_violates(lambda: Customer.objects.create(external_id=""))
 
 
 def test_amount_signs_follow_the_order_kind():
     customer = make_customer()
     now = timezone.now()
-    violates(
+    assert_violates(
         lambda: Order.objects.create(
             customer=customer, external_id="o1", occurred_at=now, amount=-1
         )
     )
-    violates(
+    assert_violates(
         lambda: Order.objects.create(
             customer=customer, external_id="o2", occurred_at=now, amount=5, kind="refund"
         )
@@ -39,18 +39,18 @@ def test_amount_signs_follow_the_order_kind():
     Order.objects.create(
         customer=customer, external_id="o3", occurred_at=now, amount=-5, kind="refund"
     )
-    violates(
+    assert_violates(
         lambda: Order.objects.create(
             customer=customer, external_id="o4", occurred_at=now, amount=5, margin=2
         )
     )
-    violates(lambda: Customer.objects.filter(pk=customer.pk).update(mrr=-1))
+    assert_violates(lambda: Customer.objects.filter(pk=customer.pk).update(mrr=-1))
 
 
 def test_a_ticket_cannot_be_answered_before_it_was_opened():
     customer = make_customer()
     now = timezone.now()
-    violates(
+    assert_violates(
         lambda: Interaction.objects.create(
             customer=customer,
             kind="ticket",
@@ -64,7 +64,7 @@ def test_one_open_followup_per_customer_and_rule_but_done_ones_may_repeat():
     customer = make_customer()
     FollowUp.objects.create(customer=customer, rule="renewal", reason="Renews soon", status="done")
     FollowUp.objects.create(customer=customer, rule="renewal", reason="Renews soon")
-    violates(
+    assert_violates(
         lambda: FollowUp.objects.create(
             customer=customer, rule="renewal", reason="again", status="snoozed"
         )
