@@ -13,8 +13,8 @@ def peak_rss_mb() -> float:
 
 @contextlib.contextmanager
 def throwaway_database(prefix: str):
-    """Set Django up and create a fresh test database from the current DATABASE_URL
-    (test_<name> on Postgres, a temporary file on SQLite); drop it afterwards, so a
+    """Set Django up and create a fresh database on the current DATABASE_URL's server
+    (<prefix><pid> on Postgres, a temporary file on SQLite); drop it afterwards, so a
     benchmark never touches real data. Yields a temporary folder."""
     # Test settings (fast hashing, no HTTPS redirect) on whatever DATABASE_URL says.
     os.environ["DJANGO_SETTINGS_MODULE"] = "cs_platform.test_settings"
@@ -26,6 +26,8 @@ def throwaway_database(prefix: str):
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     if connection.vendor == "sqlite":
         connection.settings_dict["TEST"]["NAME"] = str(folder / "bench.sqlite3")
+    else:  # never test_<name>: a test run may be using that one right now
+        connection.settings_dict["TEST"]["NAME"] = f"{prefix}{os.getpid()}".rstrip("_")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         yield folder
