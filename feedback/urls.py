@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("<str:token>/", views.survey_page, name="survey"),
     path("<str:token>/unsubscribe/", views.unsubscribe_page, name="survey-unsubscribe"),
+    path("<str:token>/opened/", views.mark_opened, name="survey-opened"),
 ]

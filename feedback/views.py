@@ -1,6 +1,7 @@
 """Public survey pages: no login, reveal nothing, record only on POST."""
 
 from django import forms
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -88,3 +89,18 @@ def unsubscribe_page(request, token):
             unsubscribe(invitation)
             return render(request, "feedback/unsubscribed.html")
         return render(request, "feedback/unsubscribe.html", {"token": token, "now": timezone.now()})
+
+
+@rate_limited("survey-opened", limit=60, window_seconds=600)
+@require_http_methods(["POST"])
+@csrf_protect
+def mark_opened(request, token):
+    """The page's script reports that a browser showed it; only the first time counts."""
+    invitation = SurveyInvitation.objects.by_token(token)
+    if invitation is None:
+        return _not_found(request)
+    if not invitation.is_expired:
+        SurveyInvitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+    return HttpResponse(status=204)

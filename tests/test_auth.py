@@ -18,6 +18,7 @@ PUBLIC_NAMES = {
     "admin:logout",
     "survey",
     "survey-unsubscribe",
+    "survey-opened",
 }
 
 

@@ -85,3 +85,4 @@ def test_a_customer_on_a_phone_answers_from_the_email(live_server, chromium_path
     assert errors == []
     answer = SurveyResponse.objects.get()
     assert (answer.score, answer.comment) == (9, "Fast and friendly, thank you!")
+    assert answer.invitation.opened_at is not None  # reported by the page's script

@@ -275,3 +275,19 @@ def test_behind_a_proxy_each_customer_has_their_own_limit(invite, settings):
     # A forged left-most entry does not buy a fresh limit; another real client has one.
     assert proxy.get(f"/s/{token}/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7").status_code == 429
     assert proxy.get(f"/s/{token}/", HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 200
+
+
+def test_the_pages_script_marks_the_invitation_opened_once(client, invite):
+    invitation, token = invite()
+    client.get(f"/s/{token}/")
+    invitation.refresh_from_db()
+    assert invitation.opened_at is None  # a GET alone records nothing
+    assert client.post(f"/s/{token}/opened/").status_code == 204
+    invitation.refresh_from_db()
+    first = invitation.opened_at
+    assert first is not None
+    client.post(f"/s/{token}/opened/")
+    invitation.refresh_from_db()
+    assert invitation.opened_at == first
+    assert client.post("/s/not-a-token/opened/").status_code == 404
+    assert client.get(f"/s/{token}/opened/").status_code == 405
