@@ -235,14 +235,23 @@ def predictive_clv(
     `days_per_period` says how long one unit of recency/T is (1 in the app, 7 for weeks).
     """
     spend = expected_average_spend(gamma_gamma, frequency, monetary)
-    month = DAYS_PER_MONTH / days_per_period
+    purchases = discounted_purchases(
+        bgnbd, frequency, recency, T, months, monthly_discount, DAYS_PER_MONTH / days_per_period
+    )
+    return purchases * spend * np.asarray(margin, float)
+
+
+def discounted_purchases(
+    bgnbd, frequency, recency, T, months, monthly_discount, month_length=DAYS_PER_MONTH
+) -> np.ndarray:
+    """sum_{m=1..H} E[purchases in month m] / (1 + d)^m."""
     total = np.zeros(np.shape(frequency), float)
     previous = np.zeros_like(total)
     for m in range(1, months + 1):
-        cumulative = expected_purchases(bgnbd, m * month, frequency, recency, T)
+        cumulative = expected_purchases(bgnbd, m * month_length, frequency, recency, T)
         total += (cumulative - previous) / (1 + monthly_discount) ** m
         previous = cumulative
-    return total * spend * np.asarray(margin, float)
+    return total
 
 
 def discounted_cash_flow_clv(cash_flows, rate: float) -> float:
@@ -293,7 +302,9 @@ def summary_frame_clv(
         spend = np.where(x > 0, m, fallback)
         out["expected_spend"] = spend
         out["clv"] = (
-            _clv_from_spend(bgnbd, x, t_x, big_t, spend, months, monthly_discount) * margin_values
+            discounted_purchases(bgnbd, x, t_x, big_t, months, monthly_discount)
+            * spend
+            * margin_values
         )
         out["clv_low"] = np.nan
         out["clv_high"] = np.nan
@@ -310,16 +321,6 @@ def summary_frame_clv(
         out["clv_high"] = purchases_value * high
     out["clv_confident"] = x >= min_repeat_purchases
     return out
-
-
-def _clv_from_spend(bgnbd, x, t_x, big_t, spend, months, monthly_discount):
-    total = np.zeros_like(x)
-    previous = np.zeros_like(x)
-    for month in range(1, months + 1):
-        cumulative = expected_purchases(bgnbd, month * DAYS_PER_MONTH, x, t_x, big_t)
-        total += (cumulative - previous) / (1 + monthly_discount) ** month
-        previous = cumulative
-    return total * spend
 
 
 def spend_interval(params: GammaGammaParams, frequency, monetary, level: float = 0.8):

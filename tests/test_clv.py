@@ -169,3 +169,21 @@ def test_subscribers_get_subscription_clv_from_their_churn_risk():
     assert out.loc[0, "clv"] == pytest.approx(50 * 0.8 / monthly)
     assert out.loc[0, "clv_confident"] and np.isnan(out.loc[0, "clv_low"])
     assert out.loc[1, "clv"] == 99.0  # not a subscriber: the BG/NBD figure stays
+
+
+def test_without_a_spend_model_clv_uses_own_or_overall_mean_spend_and_flags_confidence(bgnbd):
+    rfm = pd.DataFrame(
+        {
+            "frequency": [3, 0],
+            "recency": [100.0, 0.0],
+            "T": [200.0, 50.0],
+            "monetary": [40.0, 0.0],
+            "revenue": [160.0, 25.0],
+            "orders": [4, 1],
+        }
+    )
+    out = clv.summary_frame_clv(rfm, bgnbd, None, monthly_discount=0.0)
+    purchases = clv.discounted_purchases(bgnbd, rfm["frequency"], rfm["recency"], rfm["T"], 12, 0.0)
+    assert out["clv"].tolist() == pytest.approx([purchases[0] * 40.0, purchases[1] * 40.0])
+    assert out["clv_confident"].tolist() == [True, False]
+    assert out["clv_low"].isna().all()
