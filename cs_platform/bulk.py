@@ -73,13 +73,17 @@ INTEGER_KINDS = {
 }
 
 
+def _plain_number(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
 def _copy_text(frame: pd.DataFrame, encoded: pd.DataFrame, kinds: dict) -> io.StringIO:
     """Postgres COPY text format: tab-separated, \\N for NULL, backslash escapes.
     Numeric columns take a vectorised path (no escaping needed)."""
     columns = []
     for name in frame.columns:
         values = frame[name]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        if _plain_number(values):
             missing = values.isna().to_numpy()
             numbers = values.to_numpy(dtype=float, na_value=0.0)
             if kinds[name] in INTEGER_KINDS:
@@ -124,7 +128,15 @@ def upsert(
     if update_columns is None:
         update_columns = [c for c in columns if c != key and c not in touch_columns]
     kinds = {c: _internal_type(model, c) for c in columns}
-    encoded = pd.DataFrame({c: _encode(frame[c], kinds[c], vendor) for c in columns})
+    # COPY formats plain numbers itself (vectorised); only the rest needs encoding.
+    encoded = pd.DataFrame(
+        {
+            c: frame[c]
+            if vendor == "postgresql" and _plain_number(frame[c])
+            else _encode(frame[c], kinds[c], vendor)
+            for c in columns
+        }
+    )
     qn = connection.ops.quote_name
     column_list = ", ".join(qn(c) for c in columns)
     before = model._default_manager.count() if key else 0

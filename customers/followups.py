@@ -19,7 +19,8 @@ NUMERIC_SCORES = ("clv", "value_at_risk", "churn_probability", "health", "health
 
 def refresh_queue(run, facts: pd.DataFrame) -> dict:
     """Create or update one open item per customer and rule; never reopen done items.
-    `facts`: the run's per-customer facts (days_since_contact, tenure_days)."""
+    `facts`: the run's per-customer facts (days_since_contact, tenure_days,
+    subscription_ends_on), so the tables are not read a second time."""
     from metrics import io
     from metrics.models import CustomerScore, ScoringSettings
 
@@ -42,7 +43,7 @@ def refresh_queue(run, facts: pd.DataFrame) -> dict:
     scores["previous_band"] = health_metrics.band(
         previous.fillna(0), settings_row.health_thresholds
     ).where(previous.notna(), "")
-    customers = io.read_customers()
+    customers = facts[["subscription_ends_on"]]
     tickets = pd.DataFrame.from_records(
         Interaction.objects.filter(kind="ticket", resolved_at__isnull=True).values_list(
             "customer_id", "opened_at", "subject"

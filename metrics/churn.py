@@ -49,6 +49,7 @@ class ChurnResult:
     method: str  # "classifier" or "1 - P(alive)"
     reason: str = ""
     metrics: dict = field(default_factory=dict)
+    features: pd.DataFrame | None = None  # the features as of the prediction day
 
 
 def build_features(data: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
@@ -198,7 +199,7 @@ def fit_and_predict(
             if fallback is not None
             else pd.Series(np.nan, index=current.index)
         )
-        return ChurnResult(values.clip(0, 1), "1 - P(alive)", reason)
+        return ChurnResult(values.clip(0, 1), "1 - P(alive)", reason, features=current)
 
     if len(cutoffs) < 2:
         return fall_back(f"less than {horizon_days + 60} days of history")
@@ -241,7 +242,7 @@ def fit_and_predict(
     final = _model(random_state)
     final.fit(dataset[used], dataset["label"])
     probability = pd.Series(final.predict_proba(current[used])[:, 1], index=current.index)
-    return ChurnResult(probability, "classifier", metrics=metrics)
+    return ChurnResult(probability, "classifier", metrics=metrics, features=current)
 
 
 def expected_calibration_error(labels: np.ndarray, predicted: np.ndarray, bins: int = 10) -> float:

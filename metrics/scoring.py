@@ -89,7 +89,7 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
     metrics["churn"] = {"method": risk.method, "reason": risk.reason, **risk.metrics}
     watch.lap("churn")
 
-    current = churn.build_features(data, as_of)  # facts as of today, shared with churn
+    current = risk.features  # the churn model's features as of today are facts too
     facts = pd.DataFrame(index=customers.index.union(rfm.index))
     facts.index.name = "customer_id"
     for name in ("frequency", "monetary", "revenue", "orders", "first", "last"):
@@ -125,6 +125,7 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
     facts["churn_probability"] = risk.probability.reindex(facts.index).clip(0, 1)
     facts["loyalty"] = retention.loyalty_coefficient(facts).fillna(0.0)
     facts["mrr"] = customers["mrr"].reindex(facts.index).fillna(0.0)
+    facts["subscription_ends_on"] = customers["subscription_ends_on"].reindex(facts.index)
     margins = (
         orders.dropna(subset=["margin"]).groupby("customer_id")["margin"].mean()
         if "margin" in orders
