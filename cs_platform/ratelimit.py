@@ -3,7 +3,8 @@
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.shortcuts import render
 
 
@@ -27,6 +28,13 @@ def client_ip(request) -> str:
 
 def allow(key: str, limit: int, window_seconds: int) -> bool:
     """Count one hit for `key`; False once more than `limit` hits fall in the window."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip on the request path: INCR, and start the window on the first hit.
+        full_key = backend.make_and_validate_key(key)
+        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        count, _ = pipe.incr(full_key).expire(full_key, window_seconds, nx=True).execute()
+        return count <= limit
     if cache.add(key, 1, timeout=window_seconds):
         return True
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from customers.models import FollowUp, FollowUpRule
@@ -18,54 +20,57 @@ class AlreadyAnswered(Exception):
 
 
 def record_response(invitation: SurveyInvitation, score: int, comment: str, language: str):
-    """Store the answer exactly once. A repeat submit within the grace period updates
-    the comment; two simultaneous submits store one answer (the invitation row is
-    locked on Postgres; SQLite serialises writers; the one-to-one key is the backstop).
+    """Store the answer exactly once. The first submit is one INSERT and one UPDATE;
+    the one-to-one key on the invitation makes any later or simultaneous submit fail
+    that INSERT, and it then only updates the comment, within the grace period.
     Returns (response, created)."""
     now = timezone.now()
-    with transaction.atomic():
-        locked = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
-        response = SurveyResponse.objects.filter(invitation=locked).first()
+    try:
+        with transaction.atomic():
+            response = SurveyResponse.objects.create(
+                invitation=invitation,
+                customer_id=invitation.customer_id,
+                kind=invitation.survey.kind,
+                score=score,
+                comment=comment,
+                language=language,
+                responded_at=now,
+                sentiment=sentiment(comment),
+            )
+            SurveyInvitation.objects.filter(pk=invitation.pk).update(
+                responded_at=now, opened_at=Coalesce("opened_at", now)
+            )
+    except IntegrityError:
+        response = _update_comment(invitation, comment, now)
         created = False
-        if response is None:
-            try:
-                with transaction.atomic():
-                    response = SurveyResponse.objects.create(
-                        invitation=locked,
-                        customer_id=locked.customer_id,
-                        kind=locked.survey.kind,
-                        score=score,
-                        comment=comment,
-                        language=language,
-                        responded_at=now,
-                        sentiment=sentiment(comment),
-                    )
-                created = True
-            except IntegrityError:
-                response = SurveyResponse.objects.get(invitation=locked)
-        if not created:
-            if now - response.responded_at > GRACE_PERIOD:
-                raise AlreadyAnswered
-            if comment and comment != response.comment:
-                response.comment, response.sentiment = comment, sentiment(comment)
-                response.save(update_fields=["comment", "sentiment", "updated_at"])
-        SurveyInvitation.objects.filter(pk=locked.pk).update(
-            responded_at=response.responded_at, opened_at=locked.opened_at or now
-        )
-        if created or comment:
-            from .tasks import close_the_loop_task
-
-            transaction.on_commit(lambda: close_the_loop_task.delay(response.pk))
+    else:
+        created = True
+    if created or comment:
+        # Right after the answer is safely committed; should this fail, the answer
+        # stays and the nightly run's detractor/promoter rules still queue it.
+        transaction.on_commit(lambda: close_the_loop(response), robust=True)
     return response, created
+
+
+def _update_comment(invitation: SurveyInvitation, comment: str, now) -> SurveyResponse:
+    """A repeat submit: the comment may still change within the grace period."""
+    with transaction.atomic():
+        response = SurveyResponse.objects.select_for_update().get(invitation=invitation)
+        if now - response.responded_at > GRACE_PERIOD:
+            raise AlreadyAnswered
+        if comment and comment != response.comment:
+            response.comment, response.sentiment = comment, sentiment(comment)
+            response.save(update_fields=["comment", "sentiment", "updated_at"])
+    return response
 
 
 UNHAPPY = {"nps": lambda s: s <= 6, "csat": lambda s: s <= 2, "ces": lambda s: s >= 5}
 
 
-def close_the_loop(response_id: int) -> FollowUp | None:
+def close_the_loop(response: SurveyResponse) -> bool:
     """An unhappy answer puts the customer at the top of the queue at once, quoting
-    them; an NPS promoter gets a gentle "ask for a review" item."""
-    response = SurveyResponse.objects.select_related("customer").get(pk=response_id)
+    them; an NPS promoter gets a gentle "ask for a review" item. Returns whether an
+    item was created or updated. Safe to run twice: the item is never doubled."""
     if UNHAPPY[response.kind](response.score):
         rule, priority, due_days = FollowUpRule.DETRACTOR, 1, 2
         action = "Reply personally within two days and ask what went wrong."
@@ -73,42 +78,43 @@ def close_the_loop(response_id: int) -> FollowUp | None:
         rule, priority, due_days = FollowUpRule.PROMOTER, 3, 3
         action = "Thank them and ask for a review or a referral."
     else:
-        return None
+        return False
     reason = f"Answered {response.kind.upper()} {response.score}"
     reason += f': "{response.comment[:200]}"' if response.comment else "."
     fields = {
         "reason": reason,
         "suggested_action": action,
         "priority": priority,
-        "value_at_stake": _clv(response.customer_id),
+        "value_at_stake": _current_clv(response.customer_id),
     }
+    open_items = FollowUp.objects.not_done().filter(customer_id=response.customer_id, rule=rule)
     for _attempt in range(2):  # two answers at once may race to create the item
-        item = FollowUp.objects.not_done().filter(customer=response.customer, rule=rule).first()
-        if item is not None:
-            FollowUp.objects.filter(pk=item.pk).update(**fields, updated_at=timezone.now())
-            return item
+        if open_items.update(**fields, updated_at=timezone.now()):
+            return True
         try:
             with transaction.atomic():
-                return FollowUp.objects.create(
-                    customer=response.customer,
+                FollowUp.objects.create(
+                    customer_id=response.customer_id,
                     rule=rule,
                     due=timezone.localdate() + timedelta(days=due_days),
                     **fields,
                 )
+            return True
         except IntegrityError:
             continue
-    return None
+    return False
 
 
-def _clv(customer_id: int):
+def _current_clv(customer_id: int):
+    """The customer's CLV from the current run, as a subquery of the follow-up write
+    (one round trip fewer on the survey's request path)."""
     from metrics.models import CustomerScore
 
-    score = (
-        CustomerScore.objects.filter(customer_id=customer_id, run__is_current=True)
-        .values_list("clv", flat=True)
-        .first()
+    clv = CustomerScore.objects.filter(customer_id=customer_id, run__is_current=True)
+    return Cast(
+        Coalesce(Subquery(clv.values("clv")[:1]), 0.0),
+        output_field=FollowUp._meta.get_field("value_at_stake"),
     )
-    return round(score or 0, 2)
 
 
 def unsubscribe(invitation: SurveyInvitation) -> None:

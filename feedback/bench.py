@@ -1,17 +1,22 @@
 """Load benchmark of public survey submissions: gunicorn on loopback, driven by wrk.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python -m feedback.bench --seconds 30
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \
+        python -m feedback.bench --seconds 30
 
 Builds a throw-away database with one unused invitation per request, starts gunicorn
-(first with 1 worker as the naive baseline, then with --workers), fires POSTs with wrk
-for --seconds, and prints throughput, p50/p99 latency, errors, and whether the number
-of stored answers equals the number of successful submissions.
+with the production settings (first with 1 worker as the naive baseline, then with
+--workers), fires POSTs with wrk for --seconds, and prints throughput, p50/p99
+latency, errors, and whether the number of stored answers equals the number of
+successful submissions. Every answer is a 9 with a comment, so each one also creates
+a follow-up item (the heaviest path). With REDIS_URL the rate-limit counters live in
+Redis, as in production. Needs wrk (Debian: apt-get install wrk).
 """
 
 import argparse
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -87,6 +92,24 @@ def make_invitations(count: int) -> list[str]:
     return tokens
 
 
+def production_env() -> dict:
+    """The production settings, as a real deployment runs them (DEBUG off, collected
+    static files, Celery on Redis when REDIS_URL is set), except: plain HTTP on
+    loopback (no TLS proxy in front) and the per-IP rate limit raised, because every
+    request comes from one address."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cs_platform.settings",
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": current_database_url(),
+        "CELERY_QUEUE": f"survey-bench-{os.getpid()}",
+        "RATE_LIMIT_FACTOR": "1000000",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, folder: Path) -> dict:
     import urllib.request
     from http.cookiejar import CookieJar
@@ -95,29 +118,7 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
 
     port = free_port()
     access_log = folder / "access.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cs_platform.test_settings",
-        "DATABASE_URL": current_database_url(),
-        "RATE_LIMIT_FACTOR": "1000000",
-    }
-    # With REDIS_URL, follow-ups are made by a Celery worker, as in production.
-    worker = (
-        subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "cs_platform",
-                "worker",
-                "--pool=solo",
-                "--loglevel=WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        if os.environ.get("REDIS_URL")
-        else None
-    )
+    env = production_env()
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -172,10 +173,8 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
             check=True,
         ).stdout
     finally:
-        for process in (server, worker):
-            if process:
-                process.terminate()
-                process.wait(timeout=30)
+        server.terminate()
+        server.wait(timeout=30)
     answered = sum(
         1 for line in access_log.read_text().splitlines() if '"POST ' in line and '" 200 ' in line
     )
@@ -198,13 +197,26 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=5)
+    cores = os.cpu_count() or 2
+    parser.add_argument(
+        "--workers", type=int, default=cores, help="gunicorn workers (default: one per core)"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=2 * cores, help="wrk connections (default: 2 per core)"
+    )
     parser.add_argument("--invitations", type=int, default=60_000)
     args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     with throwaway_database("cs_survey_bench_") as folder:
         from django.db import connection
 
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=production_env(),
+            check=True,
+        )
         tokens = make_invitations(args.invitations)
         half = len(tokens) // 2
         print(

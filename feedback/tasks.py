@@ -3,7 +3,6 @@
 from celery import shared_task
 from django.utils import timezone
 
-from .actions import close_the_loop
 from .models import SurveySend
 from .sending import send_to
 
@@ -16,10 +15,3 @@ def send_survey(send_id: int, customer_ids: list[int]) -> int:
     sent = send_to(send, customer_ids)
     SurveySend.objects.filter(pk=send_id).update(finished_at=timezone.now())
     return sent
-
-
-@shared_task(name="feedback.close_the_loop", acks_late=True)
-def close_the_loop_task(response_id: int) -> bool:
-    """Off the request path: an answer reaches the queue within seconds (in-process
-    without Redis). Safe to run twice: the item is created or updated, never doubled."""
-    return close_the_loop(response_id) is not None

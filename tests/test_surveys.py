@@ -291,3 +291,31 @@ def test_the_pages_script_marks_the_invitation_opened_once(client, invite):
     assert invitation.opened_at == first
     assert client.post("/s/not-a-token/opened/").status_code == 404
     assert client.get(f"/s/{token}/opened/").status_code == 405
+
+
+def test_the_follow_up_carries_the_current_runs_clv_and_is_never_doubled(
+    client, invite, django_capture_on_commit_callbacks
+):
+    from metrics.models import CustomerScore, ScoringRun
+
+    invitation, token = invite()
+    customer = invitation.customer
+    old = ScoringRun.objects.create(as_of=timezone.localdate() - timedelta(days=1), status="done")
+    new = ScoringRun.objects.create(as_of=timezone.localdate(), status="done", is_current=True)
+    CustomerScore.objects.create(run=old, customer=customer, as_of=old.as_of, clv=999.0)
+    CustomerScore.objects.create(run=new, customer=customer, as_of=new.as_of, clv=1234.567)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/s/{token}/", {"score": "3"})
+        client.post(f"/s/{token}/", {"score": "3", "comment": "Too slow"})
+    item = FollowUp.objects.get(customer=customer)
+    assert float(item.value_at_stake) == pytest.approx(1234.57)
+    assert item.reason == 'Answered NPS 3: "Too slow"'
+
+
+def test_without_any_scores_the_follow_up_is_worth_zero(
+    client, invite, django_capture_on_commit_callbacks
+):
+    invitation, token = invite()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/s/{token}/", {"score": "0"})
+    assert FollowUp.objects.get(customer=invitation.customer).value_at_stake == 0
