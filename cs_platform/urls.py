@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("cs_platform.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("s/", include("feedback.urls")),
-    path("surveys/", include("feedback.owner_urls")),  # public survey pages: no login by design
+    path("surveys/", include("feedback.owner_urls")),
+    path("segments/", include("segmentation.urls")),
     path("", include("customers.urls")),
 ]

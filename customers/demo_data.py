@@ -448,3 +448,76 @@ def _row(customer, kind, direction, when, subject, body) -> dict:
         "first_response_at": None,
         "resolved_at": None,
     }
+
+
+NPS_COMMENTS = {
+    "promoter": [
+        ("en", "Great selection and fast delivery, thank you!"),
+        ("en", "Always find rare records here. Love it."),
+        ("en", "Friendly support, they fixed my order in minutes."),
+        ("zh-hans", "发货很快，包装也很好，非常满意。"),
+        ("zh-hans", "客服态度很好，推荐给朋友了。"),
+    ],
+    "passive": [
+        ("en", "Good shop, but shipping could be cheaper."),
+        ("en", "Fine overall. The website search is a bit clumsy."),
+        ("zh-hans", "还可以，就是运费有点贵。"),
+    ],
+    "detractor": [
+        ("en", "Support was slow and my refund took weeks."),
+        ("en", "The parcel arrived damaged and nobody answered my email."),
+        ("en", "Prices went up and the delivery is late again."),
+        ("zh-hans", "物流太慢了，客服也不回复。"),
+        ("zh-hans", "收到的光盘有划痕，很失望。"),
+    ],
+}
+
+
+def survey_answers(customers: pd.DataFrame, orders: pd.DataFrame, today: date, seed: int = SEED):
+    """A year of NPS invitations to recent buyers and their answers (about a third
+    answer; recently active buyers score higher, as in real shops). Returns the
+    invitations frame: customer_external_id, sent_at, and score/comment/language/
+    responded_at (NaN/None when unanswered)."""
+    rng = np.random.default_rng(seed + 1)
+    end = pd.Timestamp(today, tz="UTC")
+    last = (
+        pd.to_datetime(orders["occurred_at"], utc=True)
+        .groupby(orders["customer_external_id"])
+        .max()
+    )
+    recent = last[last > end - pd.Timedelta(days=365)]
+    invited = recent.sample(frac=0.6, random_state=seed).sort_index()
+    n = len(invited)
+    sent = pd.Series(end - pd.to_timedelta(rng.integers(1, 330, n), unit="D"))
+    answered = rng.random(n) < 0.35
+    quiet_days = (end - invited).dt.days.to_numpy()
+    answered_at = sent + pd.to_timedelta(rng.integers(10, 3 * 86400, n), unit="s")
+    # Promoter/passive/detractor mix by how recently the customer bought.
+    p_promoter = np.clip(0.6 - quiet_days / 900, 0.2, 0.6)
+    p_detractor = np.clip(0.1 + quiet_days / 1200, 0.1, 0.4)
+    draw = rng.random(n)
+    group = np.where(
+        draw < p_promoter, "promoter", np.where(draw > 1 - p_detractor, "detractor", "passive")
+    )
+    low = {"promoter": 9, "passive": 7, "detractor": 0}
+    high = {"promoter": 10, "passive": 8, "detractor": 6}
+    score = [int(rng.integers(low[g], high[g] + 1)) for g in group]
+    customer_locale = customers.set_index("external_id")["locale"]
+    comments, languages = [], []
+    for external_id, g in zip(invited.index, group, strict=True):
+        locale = customer_locale.get(external_id, "en")
+        pool = [c for c in NPS_COMMENTS[g] if c[0] == locale] or NPS_COMMENTS[g]
+        has_comment = rng.random() < 0.5
+        comments.append(pool[int(rng.integers(len(pool)))][1] if has_comment else "")
+        languages.append(locale)
+    frame = pd.DataFrame(
+        {
+            "customer_external_id": invited.index,
+            "sent_at": sent,
+            "responded_at": answered_at.clip(upper=end - pd.Timedelta(minutes=1)).where(answered),
+            "score": np.where(answered, score, -1),
+            "comment": np.where(answered, comments, ""),
+            "language": languages,
+        }
+    )
+    return frame

@@ -1,10 +1,33 @@
 from django.urls import path
 
-from . import views
+from .views import customers, dashboard, followups, imports, settings
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("import/", views.import_upload, name="import"),
-    path("import/<int:job_id>/", views.import_status, name="import-status"),
-    path("customers/export.csv", views.export_customers, name="customers-export"),
+    path("", dashboard.home, name="home"),
+    path("runs/<int:run_id>/", dashboard.run_detail, name="run-detail"),
+    path("followups/", followups.queue, name="followups"),
+    path("followups/<int:item_id>/done/", followups.done, name="followup-done"),
+    path("followups/<int:item_id>/snooze/", followups.snooze, name="followup-snooze"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/bulk/", customers.bulk_action, name="customers-bulk"),
+    path("customers/export.csv", imports.export_customers, name="customers-export"),
+    path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
+    path(
+        "customers/<int:customer_id>/timeline/",
+        customers.customer_timeline,
+        name="customer-timeline",
+    ),
+    path("customers/<int:customer_id>/note/", customers.add_note, name="customer-note"),
+    path("customers/<int:customer_id>/edit/", customers.edit_customer, name="customer-edit"),
+    path(
+        "customers/<int:customer_id>/export.json",
+        customers.export_personal_data,
+        name="customer-export",
+    ),
+    path("customers/<int:customer_id>/delete/", customers.delete_customer, name="customer-delete"),
+    path("import/", imports.import_upload, name="import"),
+    path("import/<int:job_id>/", imports.import_status, name="import-status"),
+    path("settings/", settings.settings_page, name="settings"),
+    path("settings/run/", settings.run_now, name="settings-run"),
+    path("settings/run/status/", settings.run_status, name="settings-run-status"),
 ]

@@ -1,16 +1,38 @@
-"""Owner-side survey pages (login required). The full results page comes with the web app."""
+"""Owner-side survey pages (login required): the list with what became of each
+sending, create/edit, send with a preview of who is skipped and why, and results."""
+
+from collections import Counter
 
 import pandas as pd
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, Q
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
 
+from cs_platform import charts
 from cs_platform.csv_export import streaming_csv
+from customers.models import Customer
 from metrics.io import local_naive
+from metrics.models import ScoringSettings
+from segmentation.models import SavedSegment
 
-from .models import Survey, SurveyResponse
-from .results import filter_comments, summarise
+from .actions import start_send
+from .models import Survey, SurveyResponse, SurveySend
+from .results import filter_comments, score_group, summarise
+from .sending import SKIP_REASONS, eligibility
+
+SKIP_LABELS = {
+    "no_email": gettext_lazy("no e-mail address"),
+    "unsubscribed": gettext_lazy("unsubscribed"),
+    "opted_out": gettext_lazy("opted out"),
+    "recently_surveyed": gettext_lazy("surveyed within the recontact window"),
+}
 
 COLUMNS = [
     "customer__name",
@@ -54,3 +76,176 @@ def export_responses(request, survey_id):
     header = [column.removeprefix("customer__") for column in COLUMNS]
     rows = responses[COLUMNS].itertuples(index=False, name=None)
     return streaming_csv(f"survey-{survey.pk}-responses.csv", header, rows)
+
+
+class SurveyForm(forms.ModelForm):
+    class Meta:
+        model = Survey
+        fields = [
+            "name",
+            "kind",
+            "question_en",
+            "question_zh",
+            "followup_en",
+            "followup_zh",
+            "recontact_days",
+            "link_days",
+        ]
+
+
+@require_GET
+@login_required
+def survey_list(request):
+    surveys = Survey.objects.annotate(
+        sent=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
+        opened=Count("invitations", filter=Q(invitations__opened_at__isnull=False)),
+        answered=Count("invitations", filter=Q(invitations__responded_at__isnull=False)),
+    )
+    skipped = Counter()
+    for survey_id, reasons in SurveySend.objects.values_list("survey_id", "skipped"):
+        skipped[survey_id] += sum(reasons.values())
+    rows = [(survey, skipped[survey.pk]) for survey in surveys]
+    return render(request, "feedback/owner/list.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def survey_form(request, survey_id=None):
+    survey = get_object_or_404(Survey, pk=survey_id) if survey_id else None
+    initial = {}
+    if survey is None:
+        account = ScoringSettings.load()
+        initial = {
+            "recontact_days": account.survey_recontact_days,
+            "link_days": account.survey_link_days,
+        }
+    form = SurveyForm(request.POST or None, instance=survey, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        survey = form.save()
+        messages.success(request, _("Survey saved."))
+        return redirect("survey-detail", survey_id=survey.pk)
+    return render(request, "feedback/owner/form.html", {"form": form, "survey": survey})
+
+
+def _audience(request, survey):
+    """(customers queryset, label, choice) from ?audience=all|segment|picked|customer."""
+    choice = request.POST.get("audience") or request.GET.get("audience", "")
+    if choice == "segment":
+        segment_id = request.POST.get("segment") or request.GET.get("segment")
+        segment = SavedSegment.objects.filter(pk=segment_id or 0).first()
+        if segment:
+            return segment.customers(), _("segment %(name)s") % {"name": segment.name}, choice
+    elif choice == "picked":
+        ids = request.session.get("survey_audience") or []
+        return (
+            Customer.objects.filter(pk__in=ids),
+            _("%(n)d picked customers") % {"n": len(ids)},
+            choice,
+        )
+    elif choice == "customer":
+        customer = Customer.objects.filter(pk=request.GET.get("customer") or 0).first()
+        if customer:
+            return Customer.objects.filter(pk=customer.pk), str(customer), choice
+    elif choice == "all":
+        return Customer.objects.all(), _("all customers"), choice
+    return None, "", choice
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def survey_send(request, survey_id):
+    """Choose an audience, see how many get it and who is skipped and why, then send."""
+    survey = get_object_or_404(Survey, pk=survey_id)
+    customers, label, choice = _audience(request, survey)
+    if request.method == "POST" and customers is not None:
+        with transaction.atomic():
+            send, count, skipped = start_send(survey, customers, label)
+        messages.success(
+            request,
+            _("Sending to %(n)d customers (%(skipped)d skipped).")
+            % {"n": count, "skipped": sum(skipped.values())},
+        )
+        return redirect("survey-detail", survey_id=survey.pk)
+    preview = None
+    if customers is not None:
+        eligible, skipped = eligibility(survey, customers)
+        preview = {
+            "label": label,
+            "eligible": len(eligible),
+            "skipped": [(SKIP_LABELS[r], skipped[r]) for r in SKIP_REASONS if skipped[r]],
+        }
+    context = {
+        "survey": survey,
+        "preview": preview,
+        "choice": choice,
+        "segments": SavedSegment.objects.all(),
+        "segment_id": request.GET.get("segment", ""),
+        "picked": len(request.session.get("survey_audience") or []),
+        "customer_id": request.GET.get("customer", ""),
+    }
+    template = "feedback/owner/_preview.html" if request.htmx else "feedback/owner/send.html"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def send_segment(request, segment_id):
+    """From a saved segment: pick the survey (the most recent by default)."""
+    survey = Survey.objects.first()
+    if survey is None:
+        messages.error(request, _("Create a survey first."))
+        return redirect("survey-create")
+    return redirect(
+        f"{redirect('survey-send', survey_id=survey.pk).url}?audience=segment&segment={segment_id}"
+    )
+
+
+@require_GET
+@login_required
+def send_picked(request):
+    survey = Survey.objects.first()
+    if survey is None:
+        messages.error(request, _("Create a survey first."))
+        return redirect("survey-create")
+    return redirect(f"{redirect('survey-send', survey_id=survey.pk).url}?audience=picked")
+
+
+@require_GET
+@login_required
+def survey_detail(request, survey_id):
+    """Results: score with its margin, breakdown, trend, distribution, response rate,
+    comments with sentiment (filterable), themes, and each sending's outcome."""
+    survey = get_object_or_404(Survey, pk=survey_id)
+    responses = _responses(survey)
+    invited = survey.invitations.filter(sent_at__isnull=False).count()
+    result = summarise(survey.kind, responses, invited)
+    group, mood = request.GET.get("group", ""), request.GET.get("mood", "")
+    comments = (
+        filter_comments(responses, survey.kind, group, mood).head(100)
+        if len(responses)
+        else responses
+    )
+    key = survey.kind
+    low, high = survey.scale
+    context = {
+        "survey": survey,
+        "result": result,
+        "score": (result["score"] or {}).get(key) if result["score"] else None,
+        "comments": comments.to_dict(orient="records"),
+        "group": group,
+        "mood": mood,
+        "groups": sorted({score_group(key, s) for s in range(low, high + 1)}),
+        "trend": charts.line(
+            [(row["month"], row.get(key)) for row in result["trend"]],
+            **({"low": -100, "high": 100} if key == "nps" else {}),
+            fmt="{:.1f}" if key != "nps" else "{:.0f}",
+        ),
+        "distribution": charts.bars(
+            [(str(s), result["distribution"].get(s, 0), "") for s in range(low, high + 1)]
+        ),
+        "sends": [(send, send.counts()) for send in survey.sends.all()[:20]],
+        "skip_labels": SKIP_LABELS,
+    }
+    if request.htmx:
+        return render(request, "feedback/owner/_comments.html", context)
+    return render(request, "feedback/owner/detail.html", context)

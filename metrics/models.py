@@ -1,3 +1,6 @@
+from zoneinfo import ZoneInfo
+
+from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +35,8 @@ def default_rules():
 
 
 class ScoringSettings(models.Model):
-    """The owner's scoring knobs (one row). Edited in the admin; a settings page later."""
+    """The owner's settings (one row): scoring knobs, follow-up rules, survey defaults,
+    currency and time zone. Edited on /settings/."""
 
     health_weights = models.JSONField(default=default_weights)
     health_thresholds = models.JSONField(default=default_thresholds)
@@ -51,9 +55,24 @@ class ScoringSettings(models.Model):
         default=3, help_text=_("Hour of the day (owner's time zone) for the nightly run.")
     )
     followup_rules = models.JSONField(default=default_rules)
+    survey_recontact_days = models.PositiveIntegerField(
+        default=90,
+        help_text=_("New surveys: do not survey a customer again within this many days."),
+    )
+    survey_link_days = models.PositiveIntegerField(
+        default=30, help_text=_("New surveys: how long a survey link stays open, days.")
+    )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text=_("Account currency (ISO code); blank: ACCOUNT_CURRENCY."),
+    )
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text=_("Your time zone; blank: the TIME_ZONE setting.")
+    )
 
     class Meta:
-        verbose_name = verbose_name_plural = _("scoring settings")
+        verbose_name = verbose_name_plural = _("account settings")
         constraints = [
             models.CheckConstraint(condition=Q(nightly_hour__lte=23), name="nightly_hour_range"),
             models.CheckConstraint(
@@ -69,6 +88,14 @@ class ScoringSettings(models.Model):
     def load(cls) -> "ScoringSettings":
         settings, _ = cls.objects.get_or_create(pk=1)
         return settings
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone or django_settings.TIME_ZONE)
+
+    @property
+    def currency_code(self) -> str:
+        return self.currency or django_settings.ACCOUNT_CURRENCY
 
     def rule(self, name: str) -> dict:
         return {**DEFAULT_FOLLOWUP_RULES.get(name, {}), **self.followup_rules.get(name, {})}
@@ -161,6 +188,9 @@ class CustomerScore(models.Model):
     rfm_segment = models.CharField(max_length=30, blank=True)
     behaviour = models.CharField(max_length=10, blank=True)
     cluster = models.SmallIntegerField(null=True)
+    # Columns (not only in `components`) so the customer list can filter and sort on them.
+    last_nps = models.SmallIntegerField(null=True)
+    days_since_contact = models.FloatField(null=True)
 
     class Meta:
         constraints = [
@@ -182,6 +212,7 @@ class CustomerScore(models.Model):
             models.Index(fields=["run", "health"], name="score_run_health_idx"),
             models.Index(fields=["run", "-clv"], name="score_run_clv_idx"),
             models.Index(fields=["run", "-churn_probability"], name="score_run_churn_idx"),
+            models.Index(fields=["run", "days_since_contact"], name="score_run_contact_idx"),
             models.Index(fields=["customer", "as_of"], name="score_customer_asof_idx"),
         ]
 

@@ -14,6 +14,7 @@ import pickle
 import traceback
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -111,9 +112,9 @@ def score_and_write(run: ScoringRun, fitted: scoring.Fitted, ids) -> int:
 
 def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
     """Make the run current, drop same-day duplicates and old history, refresh the queue."""
+    columns = ["clv", "value_at_risk", "health", "health_band"]
     scores = pd.DataFrame.from_records(
-        CustomerScore.objects.filter(run=run).values_list("clv", "value_at_risk", "health_band"),
-        columns=["clv", "value_at_risk", "health_band"],
+        CustomerScore.objects.filter(run=run).values_list(*columns), columns=columns
     )
     run.refresh_from_db()
     if run.progress != len(fitted.facts):
@@ -126,6 +127,10 @@ def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
         else None,
         "value_at_risk_total": round(float(scores["value_at_risk"].sum()), 2),
         "health_bands": scores["health_band"].value_counts().to_dict(),
+        # Customers per 10-point health bucket (0-9, ..., 90-100): the dashboard's histogram.
+        "health_histogram": np.histogram(scores["health"].dropna(), bins=range(0, 101, 10))[
+            0
+        ].tolist(),
     }
     with transaction.atomic():
         ScoringRun.objects.filter(is_current=True).update(is_current=False)

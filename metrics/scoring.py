@@ -199,8 +199,10 @@ def population_summary(data, facts, rfm, as_of, config) -> dict:
         spans, month_start - pd.DateOffset(months=12), month_start
     )
     cohorts = retention.cohort_retention(
-        spans[spans["start"] >= month_start - pd.DateOffset(months=12)], as_of
+        spans[spans["start"] >= month_start - pd.DateOffset(months=24)], as_of
     )
+    recent = orders[orders["occurred_at"] >= month_start - pd.DateOffset(months=12)]
+    revenue_by_month = recent.groupby(recent["occurred_at"].dt.to_period("M"))["amount"].sum()
     mrr = retention.monthly_mrr(orders)
     moves = retention.mrr_movements(mrr)
     nrr = None
@@ -218,6 +220,10 @@ def population_summary(data, facts, rfm, as_of, config) -> dict:
             "active_customers": int((facts["behaviour"] == "active").sum()),
             "behaviour": facts["behaviour"].value_counts().to_dict(),
             "revenue": revenue,
+            "revenue_by_month": [
+                {"month": str(month), "revenue": float(value)}
+                for month, value in revenue_by_month.items()
+            ],
             "retention_by_month": by_month.to_dict(orient="records"),
             "cohorts": cohorts.reset_index().to_dict(orient="records"),
             "mrr": moves.to_dict(orient="records"),
@@ -286,6 +292,8 @@ SCORE_COLUMNS = [
     "rfm_segment",
     "behaviour",
     "cluster",
+    "last_nps",
+    "days_since_contact",
 ]
 FACT_KEYS = [
     "days_since_activity",

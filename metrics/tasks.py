@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 def nightly_scoring(chunks: int = 1) -> str:
     """Beat calls this hourly; it starts the day's run at the owner's chosen hour
     (so the hour can change in settings without restarting beat) and only once a day."""
-    now = timezone.localtime()
-    if now.hour != ScoringSettings.load().nightly_hour:
+    account = ScoringSettings.load()
+    now = timezone.localtime(timezone=account.zone)
+    if now.hour != account.nightly_hour:
         return "not the hour"
     if ScoringRun.objects.filter(as_of=now.date(), status=ScoringRun.Status.SUCCEEDED).exists():
         return "already done today"

@@ -88,7 +88,7 @@ def test_a_signed_in_owner_sees_the_start_page(client, owner):
     assert response.status_code == 302
     page = client.get(reverse("home"))
     assert page.status_code == 200
-    assert b"Your customer base" in page.content
+    assert b"How your customers are doing" in page.content
 
 
 @pytest.mark.django_db

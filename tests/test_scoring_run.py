@@ -159,7 +159,7 @@ def test_the_nightly_task_runs_once_at_the_owners_hour(shop_db, monkeypatch):
 
     def at(hour):
         moment = datetime(2026, 6, 30, hour, 5, tzinfo=ZoneInfo("UTC"))
-        monkeypatch.setattr(tasks.timezone, "localtime", lambda *a: moment)
+        monkeypatch.setattr(tasks.timezone, "localtime", lambda *a, **k: moment)
         monkeypatch.setattr(tasks.timezone, "localdate", lambda *a: moment.date())
 
     at(3)

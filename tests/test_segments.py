@@ -25,7 +25,7 @@ def test_a_saved_segment_combines_customer_and_score_filters():
         run=old, customer=vip_green, as_of=old.as_of, health=10, health_band="red"
     )
     segment = SavedSegment.objects.create(
-        name="Pro VIPs in trouble", filters={"plan": "Pro", "tag": "vip", "health_band": "red"}
+        name="Pro VIPs in trouble", filters={"plan": "Pro", "tag": "vip", "health": "red"}
     )
     assert list(segment.customers()) == [vip_red]
     assert SavedSegment(name="All Pro", filters={"plan": "Pro"}).customers().count() == 2
@@ -33,4 +33,4 @@ def test_a_saved_segment_combines_customer_and_score_filters():
 
 def test_score_filters_match_nothing_before_the_first_run():
     make_customer()
-    assert not SavedSegment(name="Red", filters={"health_band": "red"}).customers().exists()
+    assert not SavedSegment(name="Red", filters={"health": "red"}).customers().exists()

@@ -1,5 +1,8 @@
+import secrets
 import time
+from datetime import timedelta
 
+import pandas as pd
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -10,6 +13,8 @@ from cs_platform.bulk import upsert
 from customers import demo_data
 from customers.importing import INTERACTION_COLUMNS, ORDER_COLUMNS, with_customer_defaults
 from customers.models import Customer, Interaction, Order
+from feedback.models import Survey, SurveyInvitation, SurveyResponse, hash_token
+from feedback.sentiment import sentiment
 
 DEMO_USERNAME = "owner"
 DEMO_PASSWORD = "demo-owner-2026"
@@ -18,7 +23,8 @@ DEMO_PASSWORD = "demo-owner-2026"
 class Command(BaseCommand):
     help = (
         "Load a believable small shop: the real CDNOW purchase log (23,570 customers), "
-        "shifted to end yesterday, with generated names, plans, interactions and tickets. "
+        "shifted to end yesterday, with generated names, plans, interactions, tickets "
+        "and a year of NPS answers. "
         "Idempotent: running it again updates the same rows. Also creates the demo login."
     )
 
@@ -78,13 +84,64 @@ class Command(BaseCommand):
             ):
                 frame = frame.assign(customer_id=frame["customer_external_id"].map(ids))
                 upsert(model, frame[columns], key="external_id")
+            answers = self._survey_answers(customer_frame, order_frame, ids)
         self.stdout.write(
             f"Demo data from {source}: {len(customer_frame):,} customers, {len(order_frame):,} "
-            f"orders, {len(interaction_frame):,} interactions "
+            f"orders, {len(interaction_frame):,} interactions, {answers:,} NPS answers "
             f"({time.perf_counter() - started:.1f} s)."
         )
         if not no_user:
             self._demo_user()
+
+    def _survey_answers(self, customer_frame, order_frame, ids) -> int:
+        """A year of the demo NPS survey (once: a second load keeps the first answers)."""
+        survey, created = Survey.objects.get_or_create(
+            name="Demo NPS",
+            defaults={
+                "kind": "nps",
+                "question_en": "How likely are you to recommend us to a friend?",
+                "question_zh": "您有多大可能向朋友推荐我们？",
+                "followup_en": "What is the main reason for your score?",
+                "followup_zh": "您打分的主要原因是什么？",
+            },
+        )
+        if not created:
+            return survey.invitations.filter(responded_at__isnull=False).count()
+        frame = demo_data.survey_answers(customer_frame, order_frame, timezone.localdate())
+        frame = frame.assign(customer_id=frame["customer_external_id"].map(ids))
+        invitations = SurveyInvitation.objects.bulk_create(
+            [
+                SurveyInvitation(
+                    survey=survey,
+                    customer_id=row.customer_id,
+                    token_hash=hash_token(secrets.token_urlsafe(24)),
+                    created_at=row.sent_at,
+                    sent_at=row.sent_at,
+                    opened_at=row.responded_at if pd.notna(row.responded_at) else None,
+                    responded_at=row.responded_at if pd.notna(row.responded_at) else None,
+                    expires_at=row.sent_at + timedelta(days=survey.link_days),
+                )
+                for row in frame.itertuples()
+            ],
+            batch_size=2000,
+        )
+        mood = {comment: sentiment(comment) for comment in frame["comment"].unique()}
+        responses = [
+            SurveyResponse(
+                invitation=invitation,
+                customer_id=row.customer_id,
+                kind="nps",
+                score=row.score,
+                comment=row.comment,
+                language=row.language,
+                sentiment=mood[row.comment],
+                responded_at=row.responded_at,
+            )
+            for invitation, row in zip(invitations, frame.itertuples(), strict=True)
+            if row.score >= 0
+        ]
+        SurveyResponse.objects.bulk_create(responses, batch_size=2000)
+        return len(responses)
 
     def _demo_user(self):
         user, _ = get_user_model().objects.get_or_create(

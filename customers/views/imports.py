@@ -1,44 +1,16 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cs_platform.csv_export import streaming_csv
-from metrics.models import ScoringRun
 
-from .csv_formats import CUSTOMER_COLUMNS
-from .models import Customer, FollowUp, ImportJob, Interaction, LifecycleStage, Order
-from .tasks import run_import
-
-
-@require_GET
-@login_required
-def home(request):
-    """What data is there and what the last scoring run found (the full dashboard: not yet)."""
-    since = timezone.now() - timezone.timedelta(days=30)
-    context = {
-        "customers": Customer.objects.count(),
-        "active": Customer.objects.active().count(),
-        "orders": Order.objects.count(),
-        "revenue_30d": Order.objects.filter(occurred_at__gte=since).aggregate(s=Sum("amount"))["s"]
-        or 0,
-        "interactions": Interaction.objects.count(),
-        "stages": [
-            (LifecycleStage(row["lifecycle_stage"]).label, row["n"])
-            for row in Customer.objects.values("lifecycle_stage")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-        ],
-        "recent_imports": ImportJob.objects.all()[:5],
-        "run": ScoringRun.objects.current(),
-        "last_run": ScoringRun.objects.order_by("-started_at").first(),
-        "followups": FollowUp.objects.open_for_today().select_related("customer")[:10],
-    }
-    return render(request, "customers/home.html", context)
+from ..csv_formats import CUSTOMER_COLUMNS
+from ..models import Customer, ImportJob
+from ..tasks import run_import
 
 
 class ImportForm(forms.Form):

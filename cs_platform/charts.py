@@ -1,0 +1,102 @@
+"""Server-rendered SVG charts: geometry computed here, drawn by templates/charts/*.html.
+No JavaScript, nothing loaded from the internet, readable without colour (values are
+in each mark's <title> and in the chart's text alternative)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 560, 200, 44, 22, 10, 10
+
+
+@dataclass
+class Chart:
+    width: int = WIDTH
+    height: int = HEIGHT
+    points: str = ""  # polyline
+    marks: list[dict] = field(default_factory=list)  # x, y, (w, h), label, value, css
+    y_ticks: list[dict] = field(default_factory=list)
+    x_labels: list[dict] = field(default_factory=list)
+    baseline: float = HEIGHT - BOTTOM
+    summary: str = ""  # text alternative
+
+    @property
+    def empty(self) -> bool:
+        return not self.marks
+
+
+def _scale(low: float, high: float):
+    span = (high - low) or 1.0
+    inner = HEIGHT - TOP - BOTTOM
+    return lambda v: TOP + inner * (1 - (v - low) / span)
+
+
+def _ticks(low: float, high: float, count: int = 4) -> list[float]:
+    step = (high - low) / count if high > low else 1
+    return [low + i * step for i in range(count + 1)]
+
+
+def _every(n: int, most: int = 8) -> int:
+    return max(1, -(-n // most))
+
+
+def line(points: list[tuple[str, float | None]], low=None, high=None, fmt="{:.0f}") -> Chart:
+    """A line over labelled points (None values leave a gap in the marks)."""
+    known = [v for _, v in points if v is not None]
+    chart = Chart()
+    if not known:
+        return chart
+    low = min(known) if low is None else low
+    high = max(known) if high is None else high
+    if low == high:
+        low, high = low - 1, high + 1
+    y = _scale(low, high)
+    inner = WIDTH - LEFT - RIGHT
+    step = inner / max(len(points) - 1, 1)
+    every = _every(len(points))
+    coords = []
+    for i, (label, value) in enumerate(points):
+        x = LEFT + i * step if len(points) > 1 else LEFT + inner / 2
+        if i % every == 0 or i == len(points) - 1:
+            chart.x_labels.append({"x": round(x, 1), "label": label})
+        if value is None:
+            continue
+        coords.append(f"{x:.1f},{y(value):.1f}")
+        chart.marks.append(
+            {"x": round(x, 1), "y": round(y(value), 1), "label": label, "value": fmt.format(value)}
+        )
+    chart.points = " ".join(coords)
+    chart.y_ticks = [{"y": round(y(t), 1), "label": fmt.format(t)} for t in _ticks(low, high)]
+    chart.summary = "; ".join(f"{m['label']}: {m['value']}" for m in chart.marks)
+    return chart
+
+
+def bars(items: list[tuple[str, float, str]], fmt="{:,.0f}") -> Chart:
+    """Vertical bars from (label, value, css class); the axis starts at zero."""
+    chart = Chart()
+    if not items or not any(v for _, v, _ in items):
+        return chart
+    high = max(v for _, v, _ in items)
+    y = _scale(0, high)
+    inner = WIDTH - LEFT - RIGHT
+    slot = inner / len(items)
+    every = _every(len(items), 12)
+    for i, (label, value, css) in enumerate(items):
+        x = LEFT + i * slot + slot * 0.12
+        top = y(value)
+        chart.marks.append(
+            {
+                "x": round(x, 1),
+                "y": round(top, 1),
+                "w": round(slot * 0.76, 1),
+                "h": round(chart.baseline - top, 1),
+                "label": label,
+                "value": fmt.format(value),
+                "css": css,
+            }
+        )
+        if i % every == 0:
+            chart.x_labels.append({"x": round(x + slot * 0.38, 1), "label": label})
+    chart.y_ticks = [{"y": round(y(t), 1), "label": fmt.format(t)} for t in _ticks(0, high)]
+    chart.summary = "; ".join(f"{m['label']}: {m['value']}" for m in chart.marks)
+    return chart

@@ -1,0 +1,206 @@
+"""The dashboard's numbers, read from a run's summary: KPI cards with their change
+against an earlier run, and chart series. Pure: dicts in, small dataclasses out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    value: float | None
+    formula: str  # the tooltip: exactly how the number is computed
+    unit: str = ""  # "money", "percent", "points", "" (a count)
+    previous: float | None = None
+    detail: str = ""  # a short second line (e.g. "n = 540 ± 6.5")
+    up_is_good: bool = True
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def trend(self) -> str:
+        """ "up", "down" or "flat" (within 0.5% of the earlier value, or 0.5 points)."""
+        change = self.change
+        if change is None:
+            return ""
+        scale = 0.5 if self.unit in ("percent", "points") else abs(self.previous or 0) * 0.005
+        if abs(change) <= scale:
+            return "flat"
+        return "up" if change > 0 else "down"
+
+    @property
+    def good(self) -> bool | None:
+        if self.trend in ("", "flat"):
+            return None
+        return (self.trend == "up") == self.up_is_good
+
+
+def _get(summary: dict | None, *path):
+    value = summary or {}
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _last_full_month(summary: dict | None) -> dict:
+    months = _get(summary, "retention_by_month") or []
+    return months[-1] if months else {}
+
+
+def _percent(value):
+    return None if value is None else round(100 * value, 1)
+
+
+def kpis(summary: dict, previous: dict | None) -> list[Kpi]:
+    """The cards, current run against an earlier one (`previous` may be None)."""
+    month, month_before = _last_full_month(summary), _last_full_month(previous)
+    nps, nps_before = _get(summary, "nps_90d") or {}, _get(previous, "nps_90d") or {}
+    csat = _get(summary, "csat_90d") or {}
+    support = _get(summary, "support") or {}
+    mrr_rows = _get(summary, "mrr") or []
+    no_answers = _("no answers yet")
+    nps_detail = (
+        _("%(n)s answers ± %(margin)s") % {"n": nps["n"], "margin": nps.get("margin")}
+        if nps.get("n")
+        else no_answers
+    )
+    csat_detail = _("%(n)s answers") % {"n": csat["n"]} if csat.get("n") else no_answers
+    cards = [
+        Kpi(
+            "active",
+            _("Active customers"),
+            _get(summary, "active_customers"),
+            _(
+                "Customers whose last purchase or login is within the inactivity window "
+                "(Settings), as of the run."
+            ),
+            previous=_get(previous, "active_customers"),
+        ),
+        Kpi(
+            "revenue",
+            _("Revenue, last 30 days"),
+            _get(summary, "revenue", "last_30d"),
+            _(
+                "Sum of orders minus refunds in the 30 days up to the run; compared with the "
+                "30 days before."
+            ),
+            unit="money",
+            previous=_get(summary, "revenue", "previous_30d"),
+        ),
+    ]
+    if mrr_rows:
+        cards.append(
+            Kpi(
+                "mrr",
+                _("MRR"),
+                mrr_rows[-1].get("mrr"),
+                _("Monthly recurring revenue: subscription payments in the last month."),
+                unit="money",
+                previous=mrr_rows[-2].get("mrr") if len(mrr_rows) > 1 else None,
+            )
+        )
+    cards += [
+        Kpi(
+            "nps",
+            _("NPS, 90 days"),
+            nps.get("nps"),
+            _(
+                "% promoters (9–10) − % detractors (0–6) among answers of the last 90 days; "
+                "± is the 95% margin of error."
+            ),
+            unit="points",
+            previous=nps_before.get("nps"),
+            detail=nps_detail,
+        ),
+        Kpi(
+            "csat",
+            _("CSAT, 90 days"),
+            _percent(csat.get("csat")),
+            _("Share of 4–5 answers on the 1–5 satisfaction scale, last 90 days."),
+            unit="percent",
+            previous=_percent(_get(previous, "csat_90d", "csat")),
+            detail=csat_detail,
+        ),
+        Kpi(
+            "retention",
+            _("Retention, last month"),
+            _percent(month.get("retention_rate")),
+            _("(customers active at the month's end − new ones) ÷ customers active at its start."),
+            unit="percent",
+            previous=_percent(month_before.get("retention_rate")),
+            detail=month.get("period", "")[:7],
+        ),
+        Kpi(
+            "churn",
+            _("Churn rate, last month"),
+            _percent(month.get("churn_rate")),
+            _("Customers lost in the month ÷ customers active at its start."),
+            unit="percent",
+            previous=_percent(month_before.get("churn_rate")),
+            up_is_good=False,
+            detail=month.get("period", "")[:7],
+        ),
+        Kpi(
+            "clv_total",
+            _("Total CLV, 12 months"),
+            _get(summary, "clv_total"),
+            _(
+                "Σ over customers of expected purchases (BG/NBD) × expected spend (Gamma-Gamma) "
+                "per month, discounted monthly, × gross margin."
+            ),
+            unit="money",
+            previous=_get(previous, "clv_total"),
+            detail=_("median %(median)s") % {"median": _get(summary, "clv_median")},
+        ),
+        Kpi(
+            "value_at_risk",
+            _("Value at risk"),
+            _get(summary, "value_at_risk_total"),
+            _("Σ churn probability × CLV over all customers: what the queue protects."),
+            unit="money",
+            previous=_get(previous, "value_at_risk_total"),
+            up_is_good=False,
+        ),
+        Kpi(
+            "support",
+            _("Support load ρ"),
+            support.get("rho"),
+            _(
+                "λ tickets per day ÷ μ resolutions per day over 30 days (you as an M/M/1 "
+                "queue); near 1 means tickets pile up."
+            ),
+            previous=_get(previous, "support", "rho"),
+            up_is_good=False,
+            detail=_("%(open)s open · wait %(wait)s days")
+            % {"open": support.get("open_tickets", 0), "wait": support.get("wq_days", "–")}
+            if support
+            else _("no tickets"),
+        ),
+    ]
+    return cards
+
+
+def series(rows: list[dict], x: str, y: str) -> list[tuple[str, float | None]]:
+    return [(str(row.get(x, "")), row.get(y)) for row in rows or []]
+
+
+def cohort_rows(cohorts: list[dict], months: int = 12) -> list[dict]:
+    """Heat-map rows: cohort, size, and retention per month since start (None = future)."""
+    return [
+        {
+            "cohort": row["cohort"],
+            "customers": row["customers"],
+            "cells": [row.get(str(k)) for k in range(months + 1)],
+        }
+        for row in cohorts or []
+    ]

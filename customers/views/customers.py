@@ -1,0 +1,234 @@
+"""The customer list (search, filters, sort, bulk actions) and each customer's page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cs_platform import charts
+from metrics.models import CustomerScore, ScoringRun
+
+from .. import actions, timeline
+from ..listing import PAGE_SIZE, CustomerFilter, filtered_customers
+from ..models import Customer, InteractionKind
+
+
+class BulkForm(forms.Form):
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+    action = forms.ChoiceField(choices=[("tag", "tag"), ("survey", "survey")])
+    tag = forms.CharField(required=False, max_length=50)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids")]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "tag" and not data.get("tag", "").strip():
+            raise forms.ValidationError(_("Type a tag to add."))
+        return data
+
+
+@require_GET
+@login_required
+def customer_list(request):
+    run = ScoringRun.objects.current()
+    filters = CustomerFilter(request.GET)
+    page = Paginator(filtered_customers(filters, run), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "page": page,
+        "run": run,
+        "segments": sorted((run.summary.get("segments") or {}) if run else []),
+        "query": filters.query_string(),
+    }
+    template = "customers/partials/_customer_rows.html" if request.htmx else "customers/list.html"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def bulk_action(request):
+    form = BulkForm(request.POST)
+    back = f"{redirect('customers').url}?{request.POST.get('query', '')}"
+    if not form.is_valid():
+        messages.error(request, _("Choose customers and an action."))
+        return redirect(back)
+    ids = form.cleaned_data["ids"]
+    if form.cleaned_data["action"] == "tag":
+        tag = form.cleaned_data["tag"].strip()
+        changed = actions.tag_customers(ids, tag)
+        messages.success(
+            request, _("Tagged %(n)d customers with “%(tag)s”.") % {"n": changed, "tag": tag}
+        )
+        return redirect(back)
+    request.session["survey_audience"] = ids
+    return redirect("survey-send-picked")
+
+
+class NoteForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What"),
+        choices=[
+            (InteractionKind.NOTE, gettext_lazy("Note")),
+            (InteractionKind.CALL, gettext_lazy("Call")),
+            (InteractionKind.EMAIL, gettext_lazy("Email")),
+            (InteractionKind.MEETING, gettext_lazy("Meeting")),
+        ],
+    )
+    subject = forms.CharField(label=gettext_lazy("Summary"), max_length=300)
+    body = forms.CharField(
+        label=gettext_lazy("Details"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CustomerForm(forms.ModelForm):
+    tags_text = forms.CharField(
+        label=gettext_lazy("Tags"),
+        required=False,
+        help_text=gettext_lazy("Separate tags with commas."),
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "name",
+            "email",
+            "company",
+            "locale",
+            "plan",
+            "mrr",
+            "subscription_ends_on",
+            "lifecycle_stage",
+            "survey_opt_out",
+        ]
+        widgets = {"subscription_ends_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tags_text"].initial = ", ".join(self.instance.tags or [])
+
+    def save(self, commit=True):
+        self.instance.tags = [
+            t.strip() for t in self.cleaned_data["tags_text"].split(",") if t.strip()
+        ]
+        return super().save(commit)
+
+
+def _score_history(customer: Customer):
+    rows = (
+        CustomerScore.objects.filter(customer=customer, run__status="succeeded")
+        .order_by("as_of")
+        .values_list("as_of", "health")
+    )
+    return charts.line([(day.strftime("%m-%d"), health) for day, health in rows], low=0, high=100)
+
+
+@require_GET
+@login_required
+def customer_detail(request, customer_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    score = (
+        CustomerScore.objects.filter(customer=customer, run__is_current=True)
+        .select_related("run")
+        .first()
+    )
+    events, more = timeline.page(customer, before=None)
+    context = {
+        "customer": customer,
+        "score": score,
+        "history": _score_history(customer),
+        "events": events,
+        "more": more,
+        "note_form": NoteForm(),
+        "open_followups": customer.followups.not_done(),
+    }
+    return render(request, "customers/detail.html", context)
+
+
+@require_GET
+@login_required
+def customer_timeline(request, customer_id):
+    """The next page of the timeline (HTMX, loaded when the end of the list scrolls in)."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    before = timeline.parse_cursor(request.GET.get("before", ""))
+    events, more = timeline.page(customer, before=before)
+    return render(
+        request,
+        "customers/partials/_timeline.html",
+        {"customer": customer, "events": events, "more": more},
+    )
+
+
+@require_POST
+@login_required
+def add_note(request, customer_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        actions.log_interaction(customer, **form.cleaned_data)
+        form = NoteForm()
+        saved = True
+    else:
+        saved = False
+    if request.htmx:
+        events, more = timeline.page(customer, before=None)
+        return render(
+            request,
+            "customers/partials/_note_and_timeline.html",
+            {
+                "customer": customer,
+                "note_form": form,
+                "events": events,
+                "more": more,
+                "saved": saved,
+            },
+        )
+    if saved:
+        messages.success(request, _("Saved on the timeline."))
+    return redirect("customer", customer_id=customer.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def edit_customer(request, customer_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Customer saved."))
+        return redirect("customer", customer_id=customer.pk)
+    return render(request, "customers/edit.html", {"customer": customer, "form": form})
+
+
+@require_GET
+@login_required
+def export_personal_data(request, customer_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    response = JsonResponse(actions.personal_data(customer), json_dumps_params={"indent": 2})
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-{stamp}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_customer(request, customer_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if request.method == "POST":
+        if request.POST.get("confirm") != customer.external_id:
+            messages.error(request, _("Type the external id exactly to confirm."))
+            return redirect("customer-delete", customer_id=customer.pk)
+        name = str(customer)
+        actions.delete_customer(customer)
+        messages.success(request, _("Deleted %(name)s and all their data.") % {"name": name})
+        return redirect("customers")
+    return render(request, "customers/delete.html", {"customer": customer})

@@ -1,0 +1,70 @@
+"""The morning page: how healthy the base is, read from the last scoring run."""
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from cs_platform import charts
+from metrics.models import ScoringRun
+
+from .. import dashboard
+from ..models import FollowUp
+
+BAND = {0: "red", 1: "red", 2: "red", 3: "red", 4: "yellow", 5: "yellow", 6: "yellow"}
+
+
+def _earlier_run(run: ScoringRun) -> ScoringRun | None:
+    """The comparison run: the latest successful one at least four weeks older."""
+    return (
+        ScoringRun.objects.filter(
+            status=ScoringRun.Status.SUCCEEDED, as_of__lte=run.as_of - timedelta(days=28)
+        )
+        .only("summary", "as_of")
+        .order_by("-as_of")
+        .first()
+    )
+
+
+@require_GET
+@login_required
+def home(request):
+    run = ScoringRun.objects.current()
+    last_run = ScoringRun.objects.defer("fitted_state").order_by("-started_at").first()
+    context = {"run": run, "last_run": last_run}
+    if run:
+        summary = run.summary
+        earlier = _earlier_run(run)
+        histogram = summary.get("health_histogram") or []
+        context.update(
+            earlier=earlier,
+            kpis=dashboard.kpis(summary, earlier.summary if earlier else None),
+            health_chart=charts.bars(
+                [(f"{10 * i}", n, BAND.get(i, "green")) for i, n in enumerate(histogram)]
+            ),
+            nps_chart=charts.line(
+                dashboard.series(summary.get("nps_trend"), "month", "nps"), low=-100, high=100
+            ),
+            revenue_chart=charts.bars(
+                [(m["month"][2:], m["revenue"], "") for m in summary.get("revenue_by_month") or []]
+            ),
+            cohorts=dashboard.cohort_rows(summary.get("cohorts")),
+            cohort_months=range(13),
+            bands=summary.get("health_bands") or {},
+            followups=FollowUp.objects.open_for_today().select_related("customer")[:5],
+        )
+    return render(request, "customers/home.html", context)
+
+
+@require_GET
+@login_required
+def run_detail(request, run_id):
+    run = get_object_or_404(ScoringRun.objects.defer("fitted_state"), pk=run_id)
+    recent = ScoringRun.objects.defer("fitted_state", "summary").order_by("-started_at")[:20]
+    return render(
+        request,
+        "customers/run_detail.html",
+        {"run": run, "recent": recent, "title": _("Scoring run")},
+    )
