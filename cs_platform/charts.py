@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 560, 200, 44, 22, 10, 10
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 560, 220, 62, 26, 12, 10
 
 
 @dataclass
@@ -18,6 +18,7 @@ class Chart:
     y_ticks: list[dict] = field(default_factory=list)
     x_labels: list[dict] = field(default_factory=list)
     baseline: float = HEIGHT - BOTTOM
+    left: int = LEFT
     summary: str = ""  # text alternative
 
     @property
@@ -34,6 +35,18 @@ def _scale(low: float, high: float):
 def _ticks(low: float, high: float, count: int = 4) -> list[float]:
     step = (high - low) / count if high > low else 1
     return [low + i * step for i in range(count + 1)]
+
+
+def compact(value: float) -> str:
+    """Axis numbers that fit: 1,250 -> 1.3k, 123,395 -> 123k, 2,500,000 -> 2.5M."""
+    size = abs(value)
+    if size >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if size >= 10_000:
+        return f"{value / 1000:.0f}k"
+    if size >= 1000:
+        return f"{value / 1000:.1f}k"
+    return f"{value:.0f}"
 
 
 def _every(n: int, most: int = 8) -> int:
@@ -57,7 +70,7 @@ def line(points: list[tuple[str, float | None]], low=None, high=None, fmt="{:.0f
     coords = []
     for i, (label, value) in enumerate(points):
         x = LEFT + i * step if len(points) > 1 else LEFT + inner / 2
-        if i % every == 0 or i == len(points) - 1:
+        if i % every == 0:
             chart.x_labels.append({"x": round(x, 1), "label": label})
         if value is None:
             continue
@@ -97,6 +110,6 @@ def bars(items: list[tuple[str, float, str]], fmt="{:,.0f}") -> Chart:
         )
         if i % every == 0:
             chart.x_labels.append({"x": round(x + slot * 0.38, 1), "label": label})
-    chart.y_ticks = [{"y": round(y(t), 1), "label": fmt.format(t)} for t in _ticks(0, high)]
+    chart.y_ticks = [{"y": round(y(t), 1), "label": compact(t)} for t in _ticks(0, high)]
     chart.summary = "; ".join(f"{m['label']}: {m['value']}" for m in chart.marks)
     return chart

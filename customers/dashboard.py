@@ -182,7 +182,7 @@ def kpis(summary: dict, previous: dict | None) -> list[Kpi]:
             previous=_get(previous, "support", "rho"),
             up_is_good=False,
             detail=_("%(open)s open · wait %(wait)s days")
-            % {"open": support.get("open_tickets", 0), "wait": support.get("wq_days", "–")}
+            % {"open": support.get("open_tickets", 0), "wait": _wait(support)}
             if support
             else _("no tickets"),
         ),
@@ -190,8 +190,27 @@ def kpis(summary: dict, previous: dict | None) -> list[Kpi]:
     return cards
 
 
-def series(rows: list[dict], x: str, y: str) -> list[tuple[str, float | None]]:
-    return [(str(row.get(x, "")), row.get(y)) for row in rows or []]
+COMPONENT_LABELS = {
+    "engagement": _("Engagement (recent activity)"),
+    "purchase_trend": _("Purchase trend"),
+    "satisfaction": _("Satisfaction (NPS/CSAT)"),
+    "support": _("Support load"),
+    "churn_risk": _("Churn risk"),
+}
+
+
+def health_parts(components: dict) -> list[tuple[str, float]]:
+    """A score's component values with their names, for "why this score"."""
+    return [
+        (COMPONENT_LABELS.get(name, name), value)
+        for name, value in (components or {}).get("parts", {}).items()
+        if value is not None
+    ]
+
+
+def _wait(support: dict):
+    wait = support.get("wq_days")
+    return "∞" if wait is None else round(wait, 1)
 
 
 def cohort_rows(cohorts: list[dict], months: int = 12) -> list[dict]:

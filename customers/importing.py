@@ -80,6 +80,27 @@ def count_lines(binary) -> int:
     return max(total - 1, 0)
 
 
+def _delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def preview(binary, rows: int = 5) -> tuple[list[str], list[list[str]]]:
+    """The header and first rows of an uploaded file, as the owner will recognise them
+    (empty when the file cannot be read: the import itself then reports why)."""
+    try:
+        sample = binary.read(64 * 1024).decode("utf-8-sig", errors="replace")
+    finally:
+        binary.seek(0)
+    lines = sample.splitlines()[: rows + 1]
+    if not lines:
+        return [], []
+    table = list(csv.reader(lines, delimiter=_delimiter(sample)))
+    return table[0], table[1:]
+
+
 def read_chunks(binary):
     """Yield DataFrames of raw strings from a UTF-8 (optionally BOM) CSV file object."""
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
@@ -88,10 +109,7 @@ def read_chunks(binary):
         text.seek(0)
         if not sample.strip():
             raise UnreadableFile("The file is empty.")
-        try:
-            delimiter = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t").delimiter
-        except csv.Error:
-            delimiter = ","
+        delimiter = _delimiter(sample)
         reader = pd.read_csv(
             text,
             sep=delimiter,

@@ -15,7 +15,7 @@ def test_the_sign_in_page_follows_the_browser_language(client):
 def test_switching_language_translates_the_start_page(owner_client):
     owner_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     page = owner_client.get("/").content.decode()
-    assert "您的客户群" in page and "导出客户（CSV）" in page
+    assert "您的客户状况如何" in page and "仪表盘" in page and "跟进" in page
 
 
 def test_the_lockout_message_is_translated(client, owner):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cs_platform import charts
 from metrics.models import CustomerScore, ScoringRun
 
-from .. import actions, timeline
+from .. import actions, dashboard, timeline
 from ..listing import PAGE_SIZE, CustomerFilter, filtered_customers
 from ..models import Customer, InteractionKind
 
@@ -145,6 +145,7 @@ def customer_detail(request, customer_id):
     context = {
         "customer": customer,
         "score": score,
+        "parts": dashboard.health_parts(score.components) if score else [],
         "history": _score_history(customer),
         "events": events,
         "more": more,

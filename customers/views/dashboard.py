@@ -45,7 +45,9 @@ def home(request):
                 [(f"{10 * i}", n, BAND.get(i, "green")) for i, n in enumerate(histogram)]
             ),
             nps_chart=charts.line(
-                dashboard.series(summary.get("nps_trend"), "month", "nps"), low=-100, high=100
+                [(m["month"][2:], m["nps"]) for m in summary.get("nps_trend") or []],
+                low=-100,
+                high=100,
             ),
             revenue_chart=charts.bars(
                 [(m["month"][2:], m["revenue"], "") for m in summary.get("revenue_by_month") or []]

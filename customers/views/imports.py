@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cs_platform.csv_export import streaming_csv
 
 from ..csv_formats import CUSTOMER_COLUMNS
+from ..importing import preview
 from ..models import Customer, ImportJob
 from ..tasks import run_import
 
@@ -54,10 +55,17 @@ def import_upload(request):
 @login_required
 def import_status(request, job_id):
     job = get_object_or_404(ImportJob, pk=job_id)
-    template = (
-        "customers/partials/_import_status.html" if request.htmx else "customers/import_status.html"
+    if request.htmx:
+        return render(request, "customers/partials/_import_status.html", {"job": job})
+    header, rows = [], []
+    if job.file and job.file.storage.exists(job.file.name):
+        with job.file.open("rb") as binary:
+            header, rows = preview(binary)
+    return render(
+        request,
+        "customers/import_status.html",
+        {"job": job, "preview_header": header, "preview_rows": rows},
     )
-    return render(request, template, {"job": job})
 
 
 @require_GET

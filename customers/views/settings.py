@@ -16,15 +16,9 @@ from metrics.health import COMPONENTS
 from metrics.models import DEFAULT_FOLLOWUP_RULES, ScoringRun, ScoringSettings
 from metrics.tasks import start_scoring
 
+from ..dashboard import COMPONENT_LABELS
 from ..models import FollowUpRule
 
-COMPONENT_LABELS = {
-    "engagement": gettext_lazy("Engagement (recent activity)"),
-    "purchase_trend": gettext_lazy("Purchase trend"),
-    "satisfaction": gettext_lazy("Satisfaction (NPS/CSAT)"),
-    "support": gettext_lazy("Support load"),
-    "churn_risk": gettext_lazy("Churn risk"),
-}
 PARAM_LABELS = {
     "due_days": gettext_lazy("due in (days)"),
     "lookback_days": gettext_lazy("answers of the last (days)"),
