@@ -144,6 +144,7 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
             columns={"r": "rfm_r", "f": "rfm_f", "m": "rfm_m", "segment": "rfm_segment"}
         )
     )
+    facts["rfm_segment"] = facts["rfm_segment"].astype(object).fillna("")  # non-buyers: ""
     churned = customers["churned_at"].reindex(facts.index).notna() | customers[
         "lifecycle_stage"
     ].reindex(facts.index).eq("churned")

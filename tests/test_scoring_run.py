@@ -168,3 +168,11 @@ def test_the_nightly_task_runs_once_at_the_owners_hour(shop_db, monkeypatch):
     assert "started" in tasks.nightly_scoring.delay().get()
     assert ScoringRun.objects.get(as_of=DAY).status == "succeeded"
     assert tasks.nightly_scoring.delay().get() == "already done today"
+
+
+def test_customers_without_any_purchase_are_scored_too(shop_db):
+    newcomer = Customer.objects.create(external_id="new-signup", name="Just signed up")
+    run = runs.run_scoring(as_of=DAY)
+    score = CustomerScore.objects.get(run=run, customer=newcomer)
+    assert run.status == "succeeded" and score.rfm_segment == "" and score.orders == 0
+    assert score.health is not None and score.explanation
