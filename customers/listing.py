@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from .models import Customer, LifecycleStage
 
 PAGE_SIZE = 50
+SEARCH_COUNT_CAP = 1000  # a search counts its matches only this far ("1,000+")
 SORTS = {
     "value_at_risk": ("-value_at_risk", gettext_lazy("Value at risk")),
     "clv": ("-clv", gettext_lazy("CLV, highest first")),
@@ -78,24 +79,33 @@ class CustomerFilter(forms.Form):
 SCORE_FILTERS = ("health", "segment", "nps")
 
 
-def filtered_customers(filters: CustomerFilter, run):
-    """Customers with their scores from `run` (a LEFT JOIN, so customers imported since
-    the last run are listed too), filtered and sorted. Score filters match nobody
-    before the first run."""
+SCORE_COLUMNS = [
+    "health",
+    "health_band",
+    "clv",
+    "churn_probability",
+    "value_at_risk",
+    "rfm_segment",
+    "last_nps",
+    "days_since_contact",
+]
+
+
+def filtered_customers(filters: CustomerFilter, run, scored_only: bool = False):
+    """Customers with their scores from `run`, filtered and sorted. A LEFT JOIN, so
+    customers imported since the last run are included; with `scored_only` an INNER
+    JOIN, which lets Postgres walk a score index in sort order. Score filters match
+    nobody before the first run."""
     customers = Customer.objects.all()
-    if run is not None:
+    if run is not None and scored_only:
+        # annotate() after filter() on the same relation reuses its (inner) join.
+        customers = customers.filter(scores__run_id=run.pk).annotate(
+            **{name: F(f"scores__{name}") for name in SCORE_COLUMNS}
+        )
+    elif run is not None:
         customers = customers.annotate(
             score=FilteredRelation("scores", condition=Q(scores__run_id=run.pk))
-        ).annotate(
-            health=F("score__health"),
-            health_band=F("score__health_band"),
-            clv=F("score__clv"),
-            churn_probability=F("score__churn_probability"),
-            value_at_risk=F("score__value_at_risk"),
-            rfm_segment=F("score__rfm_segment"),
-            last_nps=F("score__last_nps"),
-            days_since_contact=F("score__days_since_contact"),
-        )
+        ).annotate(**{name: F(f"score__{name}") for name in SCORE_COLUMNS})
     if not filters.is_valid():
         return customers.order_by("name", "id")
     data = filters.cleaned_data
@@ -116,9 +126,42 @@ def filtered_customers(filters: CustomerFilter, run):
             customers = customers.filter(rfm_segment=data["segment"])
         if data["nps"]:
             customers = customers.filter(NPS_GROUPS[data["nps"]])
-    sort = data["sort"] or ("value_at_risk" if run else "name")
-    field = SORTS[sort][0] if run or sort == "name" else "name"
+    field = SORTS[effective_sort(data, run)][0]
     descending = field.startswith("-")
     order = F(field.lstrip("-"))
     order = order.desc(nulls_last=True) if descending else order.asc(nulls_last=True)
     return customers.order_by(order, "id")
+
+
+def effective_sort(data: dict, run) -> str:
+    """The chosen sort, else: by name when searching or before the first run, else by
+    value at risk (the queue's order)."""
+    if run is None:
+        return "name"
+    return data.get("sort") or ("name" if data.get("q") else "value_at_risk")
+
+
+def listed_customers(filters: CustomerFilter, run):
+    """What the list page shows: when sorted or filtered by a score, only the customers
+    scored by `run`, walked in index order (fast at a million customers). Returns (customers,
+    whether unscored customers were left out, the count if it is cheaper to know it
+    without the join)."""
+    data = filters.cleaned_data if filters.is_valid() else {}
+    # Unscored customers cannot match a score filter, so those also take the inner join.
+    by_score = run is not None and (
+        effective_sort(data, run) != "name" or any(data.get(k) for k in SCORE_FILTERS)
+    )
+    customers = filtered_customers(filters, run, scored_only=by_score)
+    count = None
+    if data.get("q"):
+        count = customers.order_by()[: SEARCH_COUNT_CAP + 1].count()
+    elif by_score and not any(data.get(k) for k in ("stage", "plan", "tag")):
+        scores = run.scores.all()
+        if data.get("health"):
+            scores = scores.filter(health_band=data["health"])
+        if data.get("segment"):
+            scores = scores.filter(rfm_segment=data["segment"])
+        if data.get("nps"):
+            scores = scores.filter(NPS_GROUPS[data["nps"]])
+        count = scores.count()
+    return customers, by_score, count

@@ -63,7 +63,7 @@ class Customer(models.Model):
     )
     survey_opt_out = models.BooleanField(_("opted out of surveys"), default=False)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CustomerQuerySet.as_manager()

@@ -208,11 +208,6 @@ class CustomerScore(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["run", "-value_at_risk"], name="score_run_var_idx"),
-            models.Index(fields=["run", "health"], name="score_run_health_idx"),
-            models.Index(fields=["run", "-clv"], name="score_run_clv_idx"),
-            models.Index(fields=["run", "-churn_probability"], name="score_run_churn_idx"),
-            models.Index(fields=["run", "days_since_contact"], name="score_run_contact_idx"),
             models.Index(fields=["customer", "as_of"], name="score_customer_asof_idx"),
         ]
 

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers import followups
@@ -149,6 +149,13 @@ def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
         ).delete()
         prune_history(run.as_of)
         followups.refresh_queue(run, fitted.facts)
+    if connection.vendor == "postgresql":
+        # Fresh planner statistics and visibility map, or the customer list's index
+        # walks and counts go unused after a bulk load until autovacuum gets round to it.
+        # (VACUUM cannot run inside a transaction, e.g. in a test.)
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        with connection.cursor() as cursor:
+            cursor.execute(f"{command} {CustomerScore._meta.db_table}")
     log.info("scoring run %s for %s finished: %s customers", run.pk, run.as_of, run.progress)
 
 

@@ -17,7 +17,7 @@ from cs_platform import charts
 from metrics.models import CustomerScore, ScoringRun
 
 from .. import actions, dashboard, timeline
-from ..listing import PAGE_SIZE, CustomerFilter, filtered_customers
+from ..listing import PAGE_SIZE, SEARCH_COUNT_CAP, CustomerFilter, listed_customers
 from ..models import Customer, InteractionKind
 
 
@@ -42,13 +42,23 @@ class BulkForm(forms.Form):
 def customer_list(request):
     run = ScoringRun.objects.current()
     filters = CustomerFilter(request.GET)
-    page = Paginator(filtered_customers(filters, run), PAGE_SIZE).get_page(request.GET.get("page"))
+    customers, scored_only, count = listed_customers(filters, run)
+    paginator = Paginator(customers, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # known without the join (shadows the cached property)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
+        "unscored": Customer.objects.filter(created_at__gte=run.started_at)
+        .exclude(scores__run=run)
+        .count()
+        if scored_only
+        else 0,
         "filters": filters,
         "page": page,
         "run": run,
         "segments": sorted((run.summary.get("segments") or {}) if run else []),
         "query": filters.query_string(),
+        "capped": count is not None and count > SEARCH_COUNT_CAP,
     }
     template = "customers/partials/_customer_rows.html" if request.htmx else "customers/list.html"
     return render(request, template, context)
