@@ -7,9 +7,36 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_noop  # marks text for translation
 
 DEFAULT_MAX_ITEMS = 25
-COLUMNS = ["customer_id", "rule", "reason", "suggested_action", "value_at_stake", "priority", "due"]
+COLUMNS = [
+    "customer_id",
+    "rule",
+    "reason",
+    "reason_args",
+    "suggested_action",
+    "value_at_stake",
+    "priority",
+    "due",
+]
+# Reasons and actions are stored in English and shown in the owner's language: the
+# item keeps the reason's template and arguments (see customers.templatetags).
+ANSWERED = gettext_noop("Answered %(kind)s %(score)s.")
+ANSWERED_SAYING = gettext_noop('Answered %(kind)s %(score)s: "%(comment)s"')
+DETRACTOR_ACTION = gettext_noop("Reply personally within two days and ask what went wrong.")
+PROMOTER_ACTION = gettext_noop("Thank them and ask for a review or a referral.")
+
+
+def say(template: str, **args) -> dict:
+    """A reason: its template and arguments (the English text is template % args)."""
+    return {"t": template, **args}
+
+
+def answered(kind: str, score: float, comment: str) -> dict:
+    if comment:
+        return say(ANSWERED_SAYING, kind=kind.upper(), score=f"{score:.0f}", comment=comment)
+    return say(ANSWERED, kind=kind.upper(), score=f"{score:.0f}")
 
 
 def _money(value: float) -> str:
@@ -33,10 +60,13 @@ def candidates(
     day = pd.Timedelta(days=1)
     found = []
 
-    def add(mask_or_ids, rule, reason, action, value, priority, due_days=0):
+    def add(mask_or_ids, rule, reasons, action, value, priority, due_days=0):
         frame = pd.DataFrame({"customer_id": mask_or_ids})
         frame["rule"] = rule
-        frame["reason"] = reason
+        if isinstance(reasons, dict):
+            reasons = [reasons] * len(frame)
+        frame["reason_args"] = reasons
+        frame["reason"] = [r["t"] % r for r in reasons]
         frame["suggested_action"] = action
         frame["value_at_stake"] = value
         frame["priority"] = priority
@@ -63,7 +93,7 @@ def candidates(
                 unhappy.index,
                 "detractor",
                 [
-                    f"Answered {k.upper()} {s:.0f}" + (f': "{c[:140]}"' if c else ".")
+                    answered(k, s, c[:140])
                     for k, s, c in zip(
                         unhappy["kind"],
                         unhappy["score"],
@@ -71,7 +101,7 @@ def candidates(
                         strict=True,
                     )
                 ],
-                "Reply personally within two days and ask what went wrong.",
+                DETRACTOR_ACTION,
                 clv.reindex(unhappy.index).fillna(0).to_numpy(),
                 1,
                 p["due_days"],
@@ -88,12 +118,16 @@ def candidates(
             hit.index,
             "health_drop",
             [
-                f"Health fell to {h:.0f} ({c:+.0f} in a week)"
+                say(
+                    gettext_noop("Health fell to %(health)s (%(change)s in a week)"),
+                    health=f"{h:.0f}",
+                    change=f"{c:+.0f}",
+                )
                 if not np.isnan(c)
-                else f"Health turned red ({h:.0f})"
+                else say(gettext_noop("Health turned red (%(health)s)"), health=f"{h:.0f}")
                 for h, c in zip(hit["health"], hit["health_change_7d"].fillna(np.nan), strict=True)
             ],
-            "Look at their recent orders and tickets, then check in.",
+            gettext_noop("Look at their recent orders and tickets, then check in."),
             var.reindex(hit.index).to_numpy(),
             1,
             1,
@@ -108,7 +142,14 @@ def candidates(
             hit.index,
             "value_at_risk",
             [
-                f"{_money(v)} of future value at risk: churn risk {c:.0%}, CLV {_money(life)}"
+                say(
+                    gettext_noop(
+                        "%(value)s of future value at risk: churn risk %(risk)s, CLV %(clv)s"
+                    ),
+                    value=_money(v),
+                    risk=f"{c:.0%}",
+                    clv=_money(life),
+                )
                 for v, c, life in zip(
                     var.reindex(hit.index),
                     hit["churn_probability"].fillna(0),
@@ -116,7 +157,7 @@ def candidates(
                     strict=True,
                 )
             ],
-            "Offer help or a reason to come back (a call beats an e-mail).",
+            gettext_noop("Offer help or a reason to come back (a call beats an e-mail)."),
             var.reindex(hit.index).to_numpy(),
             1,
             2,
@@ -131,13 +172,19 @@ def candidates(
             hit.index,
             "no_contact",
             [
-                "Top customer (CLV "
-                + _money(v)
-                + ") with no contact "
-                + (f"for {d:.0f} days" if not np.isnan(d) else "on record")
+                say(
+                    gettext_noop("Top customer (CLV %(clv)s) with no contact for %(days)s days"),
+                    clv=_money(v),
+                    days=f"{d:.0f}",
+                )
+                if not np.isnan(d)
+                else say(
+                    gettext_noop("Top customer (CLV %(clv)s) with no contact on record"),
+                    clv=_money(v),
+                )
                 for v, d in zip(clv.reindex(hit.index), hit["days_since_contact"], strict=True)
             ],
-            "Send a personal note: thank them and ask how it is going.",
+            gettext_noop("Send a personal note: thank them and ask how it is going."),
             clv.reindex(hit.index).to_numpy(),
             2,
             3,
@@ -150,8 +197,11 @@ def candidates(
         add(
             soon.index,
             "renewal",
-            [f"Subscription renews on {d:%Y-%m-%d}" for d in soon],
-            "Make sure they are getting value before the renewal date.",
+            [
+                say(gettext_noop("Subscription renews on %(day)s"), day=f"{d:%Y-%m-%d}")
+                for d in soon
+            ],
+            gettext_noop("Make sure they are getting value before the renewal date."),
             clv.reindex(soon.index).fillna(0).to_numpy(),
             2,
             0,
@@ -164,8 +214,8 @@ def candidates(
             add(
                 hit.index,
                 "onboarding",
-                f"New customer: day {days} check-in",
-                "Ask whether they got what they came for.",
+                say(gettext_noop("New customer: day %(day)s check-in"), day=str(days)),
+                gettext_noop("Ask whether they got what they came for."),
                 clv.reindex(hit.index).to_numpy(),
                 3,
                 0,
@@ -179,10 +229,14 @@ def candidates(
             first.index,
             "ticket_open",
             [
-                f"Support ticket open for {(today - o).days} days: {s[:120]}"
+                say(
+                    gettext_noop("Support ticket open for %(days)s days: %(subject)s"),
+                    days=str((today - o).days),
+                    subject=s[:120],
+                )
                 for o, s in zip(first["opened_at"], first["subject"].fillna(""), strict=True)
             ],
-            "Resolve the ticket or tell them when it will be solved.",
+            gettext_noop("Resolve the ticket or tell them when it will be solved."),
             var.reindex(first.index).fillna(0).to_numpy(),
             1,
             0,
@@ -199,8 +253,8 @@ def candidates(
         add(
             ids,
             "promoter",
-            "Promoter: scored 9 or 10 recently",
-            "Thank them and ask for a review or a referral.",
+            say(gettext_noop("Promoter: scored 9 or 10 recently")),
+            PROMOTER_ACTION,
             clv.reindex(ids).fillna(0).to_numpy(),
             3,
             3,

@@ -88,7 +88,7 @@ def sync(found: pd.DataFrame) -> dict:
                 row.priority,
             ):
                 item.reason, item.value_at_stake, item.priority = row.reason, value, row.priority
-                item.suggested_action = row.suggested_action
+                item.reason_args, item.suggested_action = row.reason_args, row.suggested_action
                 update.append(item)
         elif key not in recently_done:
             create.append(
@@ -96,6 +96,7 @@ def sync(found: pd.DataFrame) -> dict:
                     customer_id=key[0],
                     rule=row.rule,
                     reason=row.reason,
+                    reason_args=row.reason_args,
                     suggested_action=row.suggested_action,
                     value_at_stake=value,
                     priority=row.priority,
@@ -104,6 +105,8 @@ def sync(found: pd.DataFrame) -> dict:
             )
     FollowUp.objects.bulk_create(create, batch_size=2000)
     FollowUp.objects.bulk_update(
-        update, ["reason", "value_at_stake", "priority", "suggested_action"], batch_size=2000
+        update,
+        ["reason", "reason_args", "value_at_stake", "priority", "suggested_action"],
+        batch_size=2000,
     )
     return {"created": len(create), "updated": len(update)}

@@ -226,6 +226,8 @@ class FollowUp(models.Model):
         _("rule"), max_length=20, choices=FollowUpRule.choices, default=FollowUpRule.MANUAL
     )
     reason = models.TextField(_("why"))
+    # The reason's English template and its arguments, to show it in the owner's language.
+    reason_args = models.JSONField(default=dict, blank=True, editable=False)
     suggested_action = models.CharField(_("suggested action"), max_length=300, blank=True)
     value_at_stake = models.DecimalField(
         _("value at stake"), max_digits=14, decimal_places=2, default=0

@@ -9,6 +9,7 @@ from django.db.models import Subquery
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from customers import followup_rules
 from customers.models import FollowUp, FollowUpRule
 
 from .models import GRACE_PERIOD, SurveyInvitation, SurveyResponse, Unsubscribe
@@ -73,16 +74,16 @@ def close_the_loop(response: SurveyResponse) -> bool:
     item was created or updated. Safe to run twice: the item is never doubled."""
     if UNHAPPY[response.kind](response.score):
         rule, priority, due_days = FollowUpRule.DETRACTOR, 1, 2
-        action = "Reply personally within two days and ask what went wrong."
+        action = followup_rules.DETRACTOR_ACTION
     elif response.kind == "nps" and response.score >= 9:
         rule, priority, due_days = FollowUpRule.PROMOTER, 3, 3
-        action = "Thank them and ask for a review or a referral."
+        action = followup_rules.PROMOTER_ACTION
     else:
         return False
-    reason = f"Answered {response.kind.upper()} {response.score}"
-    reason += f': "{response.comment[:200]}"' if response.comment else "."
+    reason = followup_rules.answered(response.kind, response.score, response.comment[:200])
     fields = {
-        "reason": reason,
+        "reason": reason["t"] % reason,
+        "reason_args": reason,
         "suggested_action": action,
         "priority": priority,
         "value_at_stake": _current_clv(response.customer_id),

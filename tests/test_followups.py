@@ -177,6 +177,7 @@ def candidate(customer, rule="value_at_risk", reason="At risk", value=100.0):
                 "customer_id": customer.pk,
                 "rule": rule,
                 "reason": reason,
+                "reason_args": {"t": reason},
                 "suggested_action": "Call",
                 "value_at_stake": value,
                 "priority": 1,

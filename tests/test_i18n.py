@@ -26,3 +26,28 @@ def test_the_lockout_message_is_translated(client, owner):
             headers={"Accept-Language": "zh-hans"},
         )
     assert "登录失败次数过多" in response.content.decode()
+
+
+def test_follow_up_reasons_and_actions_speak_the_owners_language(owner_client):
+    from customers import followup_rules
+    from customers.models import FollowUp
+    from tests.conftest import make_customer
+
+    reason = followup_rules.say(
+        "Top customer (CLV %(clv)s) with no contact for %(days)s days", clv="1,200", days="45"
+    )
+    FollowUp.objects.create(
+        customer=make_customer(),
+        rule="no_contact",
+        reason=reason["t"] % reason,
+        reason_args=reason,
+        suggested_action="Send a personal note: thank them and ask how it is going.",
+    )
+    FollowUp.objects.create(customer=make_customer(), rule="manual", reason="Call about the invoice")
+    english = owner_client.get("/followups/").content.decode()
+    assert "Top customer (CLV 1,200) with no contact for 45 days" in english
+    owner_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    chinese = owner_client.get("/followups/").content.decode()
+    assert "重要客户（CLV 1,200）已有 45 天没有联系" in chinese
+    assert "写一封私人问候" in chinese
+    assert "Call about the invoice" in chinese  # typed by the owner: shown as written

@@ -81,6 +81,12 @@ def queue(request):
     return render(request, "customers/followups.html", context)
 
 
+def _item(request, item):
+    """The item as it now stands (replaces it in the queue)."""
+    context = {"item": item, "today": timezone.localdate()}
+    return render(request, "customers/partials/_queue_item.html", context)
+
+
 @require_POST
 @login_required
 def done(request, item_id):
@@ -90,7 +96,7 @@ def done(request, item_id):
     if item.status != "done":
         actions.complete_followup(item, note)
     if request.htmx:
-        return render(request, "customers/partials/_queue_item.html", {"item": item})
+        return _item(request, item)
     messages.success(request, _("Marked done: %(customer)s") % {"customer": item.customer})
     return redirect("followups")
 
@@ -107,6 +113,6 @@ def snooze(request, item_id):
         return redirect("followups")
     actions.snooze_followup(item, form.cleaned_data["until"])
     if request.htmx:
-        return render(request, "customers/partials/_queue_item.html", {"item": item})
+        return _item(request, item)
     messages.success(request, _("Snoozed: %(customer)s") % {"customer": item.customer})
     return redirect("followups")
