@@ -43,7 +43,9 @@ def test_follow_up_reasons_and_actions_speak_the_owners_language(owner_client):
         reason_args=reason,
         suggested_action="Send a personal note: thank them and ask how it is going.",
     )
-    FollowUp.objects.create(customer=make_customer(), rule="manual", reason="Call about the invoice")
+    FollowUp.objects.create(
+        customer=make_customer(), rule="manual", reason="Call about the invoice"
+    )
     english = owner_client.get("/followups/").content.decode()
     assert "Top customer (CLV 1,200) with no contact for 45 days" in english
     owner_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
