@@ -67,7 +67,6 @@ def kpis(summary: dict, previous: dict | None) -> list[Kpi]:
     nps, nps_before = _get(summary, "nps_90d") or {}, _get(previous, "nps_90d") or {}
     csat = _get(summary, "csat_90d") or {}
     support = _get(summary, "support") or {}
-    mrr_rows = _get(summary, "mrr") or []
     no_answers = _("no answers yet")
     nps_detail = (
         _("%(n)s answers ± %(margin)s") % {"n": nps["n"], "margin": nps.get("margin")}
@@ -98,15 +97,16 @@ def kpis(summary: dict, previous: dict | None) -> list[Kpi]:
             previous=_get(summary, "revenue", "previous_30d"),
         ),
     ]
-    if mrr_rows:
+    if _get(summary, "mrr_total"):
         cards.append(
             Kpi(
                 "mrr",
                 _("MRR"),
-                mrr_rows[-1].get("mrr"),
-                _("Monthly recurring revenue: subscription payments in the last month."),
+                summary["mrr_total"],
+                _("Monthly recurring revenue: the sum of every customer's current MRR."),
                 unit="money",
-                previous=mrr_rows[-2].get("mrr") if len(mrr_rows) > 1 else None,
+                previous=_get(previous, "mrr_total"),
+                detail=_("%(n)s subscribers") % {"n": summary.get("subscribers", 0)},
             )
         )
     cards += [

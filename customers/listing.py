@@ -109,6 +109,24 @@ def filtered_customers(filters: CustomerFilter, run, scored_only: bool = False):
     if not filters.is_valid():
         return customers.order_by("name", "id")
     data = filters.cleaned_data
+    customers = _customer_filters(customers, data)
+    if run is None and any(data[name] for name in SCORE_FILTERS):
+        return customers.none()
+    if run is not None and scored_only:
+        customers = _score_filters(customers, data)
+    elif run is not None and any(data[name] for name in SCORE_FILTERS):
+        # A semi-join on the filtered scores: the planner then starts from the scores
+        # instead of probing them once per customer.
+        scored = _score_filters(run.scores.all(), data).values("customer_id")
+        customers = customers.filter(id__in=scored)
+    field = SORTS[effective_sort(data, run)][0]
+    descending = field.startswith("-")
+    order = F(field.lstrip("-"))
+    order = order.desc(nulls_last=True) if descending else order.asc(nulls_last=True)
+    return customers.order_by(order, "id")
+
+
+def _customer_filters(customers, data: dict):
     if data["q"]:
         customers = customers.search(data["q"])
     if data["stage"]:
@@ -117,20 +135,19 @@ def filtered_customers(filters: CustomerFilter, run, scored_only: bool = False):
         customers = customers.filter(plan=data["plan"])
     if data["tag"]:
         customers = customers.with_tag(data["tag"])
-    if run is None and any(data[name] for name in SCORE_FILTERS):
-        return customers.none()
-    if run is not None:
-        if data["health"]:
-            customers = customers.filter(health_band=data["health"])
-        if data["segment"]:
-            customers = customers.filter(rfm_segment=data["segment"])
-        if data["nps"]:
-            customers = customers.filter(NPS_GROUPS[data["nps"]])
-    field = SORTS[effective_sort(data, run)][0]
-    descending = field.startswith("-")
-    order = F(field.lstrip("-"))
-    order = order.desc(nulls_last=True) if descending else order.asc(nulls_last=True)
-    return customers.order_by(order, "id")
+    return customers
+
+
+def _score_filters(rows, data: dict):
+    """On customers annotated with their scores, or on CustomerScore rows themselves
+    (the annotations carry the score fields' names)."""
+    if data["health"]:
+        rows = rows.filter(health_band=data["health"])
+    if data["segment"]:
+        rows = rows.filter(rfm_segment=data["segment"])
+    if data["nps"]:
+        rows = rows.filter(NPS_GROUPS[data["nps"]])
+    return rows
 
 
 def effective_sort(data: dict, run) -> str:
@@ -142,26 +159,29 @@ def effective_sort(data: dict, run) -> str:
 
 
 def listed_customers(filters: CustomerFilter, run):
-    """What the list page shows: when sorted or filtered by a score, only the customers
-    scored by `run`, walked in index order (fast at a million customers). Returns (customers,
+    """What the list page shows: when sorted by a score, only the customers scored by
+    `run`, walked in index order (fast at a million customers). Returns (customers,
     whether unscored customers were left out, the count if it is cheaper to know it
     without the join)."""
     data = filters.cleaned_data if filters.is_valid() else {}
-    # Unscored customers cannot match a score filter, so those also take the inner join.
-    by_score = run is not None and (
-        effective_sort(data, run) != "name" or any(data.get(k) for k in SCORE_FILTERS)
-    )
+    by_score = run is not None and effective_sort(data, run) != "name"
     customers = filtered_customers(filters, run, scored_only=by_score)
-    count = None
+    return customers, by_score, _cheap_count(data, run, by_score, customers)
+
+
+def _cheap_count(data: dict, run, by_score: bool, customers) -> int | None:
+    """How many customers the list holds, without joining 1M customers to 1M scores when
+    one table alone can say (None: let the paginator count the query itself)."""
     if data.get("q"):
-        count = customers.order_by()[: SEARCH_COUNT_CAP + 1].count()
-    elif by_score and not any(data.get(k) for k in ("stage", "plan", "tag")):
-        scores = run.scores.all()
-        if data.get("health"):
-            scores = scores.filter(health_band=data["health"])
-        if data.get("segment"):
-            scores = scores.filter(rfm_segment=data["segment"])
-        if data.get("nps"):
-            scores = scores.filter(NPS_GROUPS[data["nps"]])
-        count = scores.count()
-    return customers, by_score, count
+        return customers.order_by()[: SEARCH_COUNT_CAP + 1].count()
+    if not by_score:
+        return None
+    by_customer = any(data.get(k) for k in ("stage", "plan", "tag"))
+    by_scores = any(data.get(k) for k in SCORE_FILTERS)
+    if by_customer and by_scores:
+        return None
+    if by_scores or not by_customer:
+        return _score_filters(run.scores.all(), data).count()
+    matching = _customer_filters(Customer.objects.all(), data)
+    unscored = matching.filter(created_at__gte=run.started_at).exclude(scores__run=run)
+    return matching.count() - unscored.count()

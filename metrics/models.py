@@ -209,6 +209,11 @@ class CustomerScore(models.Model):
         ]
         indexes = [
             models.Index(fields=["customer", "as_of"], name="score_customer_asof_idx"),
+            # Counts for the customer list's score filters (index-only scans).
+            models.Index(
+                fields=["run", "health_band", "rfm_segment", "last_nps"],
+                name="score_run_filters_idx",
+            ),
         ]
 
     def __str__(self):

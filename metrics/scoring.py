@@ -219,6 +219,8 @@ def population_summary(data, facts, rfm, as_of, config) -> dict:
         {
             "customers": int(len(facts)),
             "active_customers": int((facts["behaviour"] == "active").sum()),
+            "mrr_total": float(customers["mrr"].sum()) if "mrr" in customers else 0.0,
+            "subscribers": int((customers["mrr"] > 0).sum()) if "mrr" in customers else 0,
             "behaviour": facts["behaviour"].value_counts().to_dict(),
             "revenue": revenue,
             "revenue_by_month": [
