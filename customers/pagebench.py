@@ -111,6 +111,7 @@ def run(args) -> None:
             "UPDATE customers_customer SET name = 'Customer ' || id, "
             "email = 'c' || id || '@example.com', lifecycle_stage = 'active'"
         )
+        cursor.execute("VACUUM ANALYZE customers_customer")  # the UPDATE left dead rows
     run = run_scoring(as_of=AS_OF)
     print(
         f"database: {connection.vendor}; {args.customers:,} customers, {args.orders:,} orders, "
