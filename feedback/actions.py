@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers import followup_rules
@@ -15,16 +16,18 @@ from customers.models import FollowUp, FollowUpRule
 from .models import GRACE_PERIOD, SurveyInvitation, SurveyResponse, Unsubscribe
 from .sentiment import sentiment
 
+log = logging.getLogger(__name__)
+
 
 class AlreadyAnswered(Exception):
     """The answer was recorded more than the grace period ago and is final."""
 
 
 def record_response(invitation: SurveyInvitation, score: int, comment: str, language: str):
-    """Store the answer exactly once. The first submit is one INSERT and one UPDATE;
-    the one-to-one key on the invitation makes any later or simultaneous submit fail
-    that INSERT, and it then only updates the comment, within the grace period.
-    Returns (response, created)."""
+    """Store the answer exactly once, and close the loop in the same transaction. The
+    first submit is one INSERT and one UPDATE; the one-to-one key on the invitation
+    makes any later or simultaneous submit fail that INSERT, and it then only updates
+    the comment, within the grace period. Returns (response, created)."""
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -41,16 +44,10 @@ def record_response(invitation: SurveyInvitation, score: int, comment: str, lang
             SurveyInvitation.objects.filter(pk=invitation.pk).update(
                 responded_at=now, opened_at=Coalesce("opened_at", now)
             )
+            _close_the_loop_safely(response)
     except IntegrityError:
-        response = _update_comment(invitation, comment, now)
-        created = False
-    else:
-        created = True
-    if created or comment:
-        # Right after the answer is safely committed; should this fail, the answer
-        # stays and the nightly run's detractor/promoter rules still queue it.
-        transaction.on_commit(lambda: close_the_loop(response), robust=True)
-    return response, created
+        return _update_comment(invitation, comment, now), False
+    return response, True
 
 
 def _update_comment(invitation: SurveyInvitation, comment: str, now) -> SurveyResponse:
@@ -62,7 +59,18 @@ def _update_comment(invitation: SurveyInvitation, comment: str, now) -> SurveyRe
         if comment and comment != response.comment:
             response.comment, response.sentiment = comment, sentiment(comment)
             response.save(update_fields=["comment", "sentiment", "updated_at"])
+            _close_the_loop_safely(response)
     return response
+
+
+def _close_the_loop_safely(response: SurveyResponse) -> None:
+    """In a savepoint: should the follow-up fail, the answer is still stored, and the
+    nightly run's detractor/promoter rules queue it then."""
+    try:
+        with transaction.atomic():
+            close_the_loop(response)
+    except DatabaseError:
+        log.exception("could not close the loop for survey response %s", response.pk)
 
 
 UNHAPPY = {"nps": lambda s: s <= 6, "csat": lambda s: s <= 2, "ces": lambda s: s >= 5}
@@ -89,9 +97,7 @@ def close_the_loop(response: SurveyResponse) -> bool:
         "value_at_stake": _current_clv(response.customer_id),
     }
     open_items = FollowUp.objects.not_done().filter(customer_id=response.customer_id, rule=rule)
-    for _attempt in range(2):  # two answers at once may race to create the item
-        if open_items.update(**fields, updated_at=timezone.now()):
-            return True
+    for _attempt in range(2):  # a new item, or else the open one (at most one per rule)
         try:
             with transaction.atomic():
                 FollowUp.objects.create(
@@ -102,20 +108,18 @@ def close_the_loop(response: SurveyResponse) -> bool:
                 )
             return True
         except IntegrityError:
-            continue
+            if open_items.update(**fields, updated_at=timezone.now()):
+                return True
     return False
 
 
-def _current_clv(customer_id: int):
-    """The customer's CLV from the current run, as a subquery of the follow-up write
-    (one round trip fewer on the survey's request path)."""
+def _current_clv(customer_id: int) -> Decimal:
+    """The customer's CLV from the current run (0 before the first run)."""
     from metrics.models import CustomerScore
 
     clv = CustomerScore.objects.filter(customer_id=customer_id, run__is_current=True)
-    return Cast(
-        Coalesce(Subquery(clv.values("clv")[:1]), 0.0),
-        output_field=FollowUp._meta.get_field("value_at_stake"),
-    )
+    found = list(clv.values_list("clv", flat=True)[:1])
+    return Decimal(found[0] or 0).quantize(Decimal("0.01")) if found else Decimal(0)
 
 
 def unsubscribe(invitation: SurveyInvitation) -> None:

@@ -319,3 +319,18 @@ def test_without_any_scores_the_follow_up_is_worth_zero(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/s/{token}/", {"score": "0"})
     assert FollowUp.objects.get(customer=invitation.customer).value_at_stake == 0
+
+
+def test_if_the_follow_up_cannot_be_written_the_answer_is_still_kept(client, invite, monkeypatch):
+    from django.db import DatabaseError
+
+    from feedback import actions
+
+    def broken(response):
+        raise DatabaseError("follow-up table is locked")
+
+    monkeypatch.setattr(actions, "close_the_loop", broken)
+    _, token = invite()
+    assert client.post(f"/s/{token}/", {"score": "1", "comment": "Bad"}).status_code == 200
+    assert SurveyResponse.objects.get().comment == "Bad"
+    assert not FollowUp.objects.exists()
