@@ -187,6 +187,7 @@ def test_the_customer_list_filters_sorts_and_keeps_filters_in_page_links(owner_c
         and "Extra 49" in owner_client.get("/customers/?sort=name&page=2").content.decode()
     )
     red = owner_client.get("/customers/?health=red").content.decode()
+    assert "1 customer" in red and "More than 1,000" not in red
     assert "Ana Red" in red and "Bo Yellow" not in red
     assert "Cy Green" in owner_client.get("/customers/?nps=promoter").content.decode()
     assert "Bo Yellow" in owner_client.get("/customers/?nps=none&plan=Pro").content.decode()

@@ -58,7 +58,9 @@ def customer_list(request):
         "run": run,
         "segments": sorted((run.summary.get("segments") or {}) if run else []),
         "query": filters.query_string(),
-        "capped": count is not None and count > SEARCH_COUNT_CAP,
+        "capped": bool(filters.is_valid() and filters.cleaned_data["q"])
+        and count is not None
+        and count > SEARCH_COUNT_CAP,
     }
     template = "customers/partials/_customer_rows.html" if request.htmx else "customers/list.html"
     return render(request, template, context)
