@@ -38,7 +38,7 @@ test: install browser ## Lint and run the whole test suite (SQLite, tasks in-pro
 
 browser: ## Debian's chromium for the browser tests (installed when missing and possible)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null); } || \
 	  echo "chromium is not installed and cannot be installed here: browser tests will be skipped (CI fails them)"
 
 lint: install ## ruff check and format check
