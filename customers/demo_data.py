@@ -329,6 +329,15 @@ def build_demo(transactions: pd.DataFrame, today: date, seed: int = SEED):
                 pd.NaT,
             ),
             "lifecycle_stage": stage,
+            # Members who left cancelled their plan a month or three after their last
+            # order: the churn model needs subscribers who churned to learn from.
+            "churned_at": np.where(
+                has_plan & (stage == "churned"),
+                (
+                    per_customer["last"] + pd.to_timedelta(rng.integers(30, 90, n), unit="D")
+                ).dt.tz_localize("UTC"),
+                pd.NaT,
+            ),
             "survey_opt_out": rng.random(n) < 0.03,
             "tags": [["club"] if p else [] for p in has_plan],
             "custom": [{"source": "CDNOW 1997-98 (dates shifted)"} for _ in range(n)],

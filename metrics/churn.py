@@ -35,8 +35,7 @@ FEATURES = [
     "days_since_contact",
     "last_nps",
     "last_csat",
-    "mrr",
-    "has_plan",
+    "subscribed",
 ]
 MIN_LABELLED = 200
 MAX_TRAINING_ROWS = 300_000
@@ -136,9 +135,20 @@ def build_features(data: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
     for kind in ("nps", "csat"):
         latest = responses[responses["kind"].eq(kind)].groupby("customer_id")["score"].last()
         frame[f"last_{kind}"] = latest.reindex(frame.index)
-    frame["mrr"] = customers["mrr"].reindex(frame.index).fillna(0.0)
-    frame["has_plan"] = customers["plan"].reindex(frame.index).fillna("").ne("").astype(int)
+    # Subscribed as of the cut-off. Not today's MRR or plan: a subscriber who has since
+    # cancelled has MRR 0 now, which would hand the model its past labels.
+    frame["subscribed"] = (
+        subscribed_at(customers, end).reindex(frame.index, fill_value=False).astype(int)
+    )
     return frame[FEATURES].astype(float)
+
+
+def subscribed_at(customers: pd.DataFrame, moment: pd.Timestamp) -> pd.Series:
+    """Customers who paid a subscription at `moment`: subscribers now, and those whose
+    subscription ended (churned_at) after it."""
+    churned_at = customers["churned_at"]
+    subscriber = (customers["mrr"] > 0) | churned_at.notna()
+    return subscriber & (churned_at.isna() | (churned_at >= moment))
 
 
 def churn_labels(data: dict, cutoff: pd.Timestamp, horizon_days: int, ids: pd.Index) -> pd.Series:

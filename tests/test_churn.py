@@ -66,3 +66,20 @@ def test_too_little_history_falls_back_to_one_minus_p_alive_and_says_so(data):
     assert result.method == "1 - P(alive)"
     assert "history" in result.reason
     assert (result.probability.dropna() == 0.3).all()
+
+
+def test_a_cancelled_subscriber_counts_as_subscribed_before_the_cancel_not_after():
+    # Today the cancelled customer has MRR 0; using today's MRR as a feature at past
+    # cut-offs would tell the model who churned (the labels it is learning).
+    customers = pd.DataFrame(
+        {
+            "mrr": [0.0, 49.0, 0.0],
+            "churned_at": [pd.Timestamp("2026-05-10"), pd.NaT, pd.NaT],
+        },
+        index=[1, 2, 3],
+    )
+    before = churn.subscribed_at(customers, pd.Timestamp("2026-05-01"))
+    after = churn.subscribed_at(customers, pd.Timestamp("2026-06-01"))
+    assert before.to_dict() == {1: True, 2: True, 3: False}
+    assert after.to_dict() == {1: False, 2: True, 3: False}
+    assert "mrr" not in churn.FEATURES and "subscribed" in churn.FEATURES
