@@ -27,6 +27,16 @@ from .models import Survey, SurveyResponse, SurveySend
 from .results import filter_comments, score_group, summarise
 from .sending import SKIP_REASONS, eligibility
 
+GROUP_LABELS = {
+    "promoter": gettext_lazy("Promoters (9–10)"),
+    "passive": gettext_lazy("Passives (7–8)"),
+    "detractor": gettext_lazy("Detractors (0–6)"),
+    "satisfied": gettext_lazy("Satisfied (4–5)"),
+    "neutral": gettext_lazy("Neutral"),
+    "unsatisfied": gettext_lazy("Unsatisfied (1–2)"),
+    "easy": gettext_lazy("Easy (1–3)"),
+    "hard": gettext_lazy("Hard (5–7)"),
+}
 SKIP_LABELS = {
     "no_email": gettext_lazy("no e-mail address"),
     "unsubscribed": gettext_lazy("unsubscribed"),
@@ -234,7 +244,11 @@ def survey_detail(request, survey_id):
         "comments": comments.to_dict(orient="records"),
         "group": group,
         "mood": mood,
-        "groups": sorted({score_group(key, s) for s in range(low, high + 1)}),
+        "groups": [
+            (g, GROUP_LABELS[g])
+            for g in dict.fromkeys(score_group(key, s) for s in range(low, high + 1))
+        ],
+        "themes": [(GROUP_LABELS[g], terms) for g, terms in result["themes"].items()],
         "trend": charts.line(
             [(row["month"], row.get(key)) for row in result["trend"]],
             **({"low": -100, "high": 100} if key == "nps" else {}),
