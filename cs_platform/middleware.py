@@ -1,4 +1,7 @@
+from zoneinfo import ZoneInfo
+
 from django.http import HttpResponse
+from django.utils import timezone
 
 
 def healthz_middleware(get_response):
@@ -9,5 +12,24 @@ def healthz_middleware(get_response):
         if request.path == "/healthz/" and request.method in ("GET", "HEAD"):
             return HttpResponse("ok", content_type="text/plain")
         return get_response(request)
+
+    return middleware
+
+
+def account_display_middleware(get_response):
+    """Owner pages show times in the account's time zone and money in its currency
+    (Settings): `request.account` holds both."""
+
+    def middleware(request):
+        if not request.user.is_authenticated:
+            return get_response(request)
+        from metrics.models import ScoringSettings
+
+        request.account = ScoringSettings.display()
+        timezone.activate(ZoneInfo(request.account["time_zone"]))
+        try:
+            return get_response(request)
+        finally:
+            timezone.deactivate()
 
     return middleware

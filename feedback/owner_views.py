@@ -2,6 +2,7 @@
 sending, create/edit, send with a preview of who is skipped and why, and results."""
 
 from collections import Counter
+from urllib.parse import urlencode
 
 import pandas as pd
 from django import forms
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -197,27 +199,31 @@ def survey_send(request, survey_id):
     return render(request, template, context)
 
 
-@require_GET
-@login_required
-def send_segment(request, segment_id):
-    """From a saved segment: pick the survey (the most recent by default)."""
+def _send_latest(request, **audience):
+    """Open the send page of the most recent survey with this audience chosen."""
     survey = Survey.objects.first()
     if survey is None:
         messages.error(request, _("Create a survey first."))
         return redirect("survey-create")
-    return redirect(
-        f"{redirect('survey-send', survey_id=survey.pk).url}?audience=segment&segment={segment_id}"
-    )
+    return redirect(f"{reverse('survey-send', args=[survey.pk])}?{urlencode(audience)}")
+
+
+@require_GET
+@login_required
+def send_segment(request, segment_id):
+    return _send_latest(request, audience="segment", segment=segment_id)
 
 
 @require_GET
 @login_required
 def send_picked(request):
-    survey = Survey.objects.first()
-    if survey is None:
-        messages.error(request, _("Create a survey first."))
-        return redirect("survey-create")
-    return redirect(f"{redirect('survey-send', survey_id=survey.pk).url}?audience=picked")
+    return _send_latest(request, audience="picked")
+
+
+@require_GET
+@login_required
+def send_customer(request, customer_id):
+    return _send_latest(request, audience="customer", customer=customer_id)
 
 
 @require_GET

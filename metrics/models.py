@@ -1,6 +1,7 @@
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -32,6 +33,9 @@ def default_thresholds():
 
 def default_rules():
     return {rule: dict(params) for rule, params in DEFAULT_FOLLOWUP_RULES.items()}
+
+
+DISPLAY_CACHE_KEY = "account-display-settings"
 
 
 class ScoringSettings(models.Model):
@@ -84,10 +88,24 @@ class ScoringSettings(models.Model):
     def __str__(self):
         return "Scoring settings"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(DISPLAY_CACHE_KEY)
+
     @classmethod
     def load(cls) -> "ScoringSettings":
         settings, _ = cls.objects.get_or_create(pk=1)
         return settings
+
+    @classmethod
+    def display(cls) -> dict:
+        """Time zone and currency for the owner's pages (cached; saving refreshes it)."""
+
+        def read():
+            row = cls.load()
+            return {"time_zone": row.zone.key, "currency": row.currency_code}
+
+        return cache.get_or_set(DISPLAY_CACHE_KEY, read, timeout=300)
 
     @property
     def zone(self) -> ZoneInfo:

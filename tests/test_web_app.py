@@ -199,6 +199,7 @@ def test_the_customer_list_needs_the_same_few_queries_for_any_page(owner_client,
     for n in range(80):
         make_customer(name=f"Extra {n:02d}")
     counts = []
+    owner_client.get("/")  # the account's display settings are cached from here on
     for url in ("/customers/", "/customers/?page=2&sort=churn", "/customers/?health=red&q=a"):
         with CaptureQueriesContext(connection) as queries:
             assert owner_client.get(url).status_code == 200
@@ -458,3 +459,35 @@ def test_the_import_page_previews_the_file_and_lists_row_errors(
     assert 'id="import-preview"' in page and "not-an-email" in page
     assert job.status == "failed" and '<td class="num">3</td>' in page  # the bad row's number
     assert not Customer.objects.filter(external_id__in=["c1", "c2"]).exists()
+
+
+def test_a_survey_can_be_sent_to_one_customer_from_their_page(owner_client, scored):
+    _, (ana, *_rest) = scored
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    page = owner_client.get(f"/customers/{ana.pk}/").content.decode()
+    link = f"/surveys/send-to-customer/{ana.pk}/"
+    assert link in page
+    send_page = owner_client.get(link, follow=True)
+    assert send_page.redirect_chain[-1][0] == (
+        f"/surveys/{survey.pk}/send/?audience=customer&customer={ana.pk}"
+    )
+    assert "1 customer will get the e-mail" in send_page.content.decode()
+
+
+def test_pages_use_the_accounts_time_zone_and_currency(owner_client, scored):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    _, (ana, *_rest) = scored
+    Interaction.objects.create(
+        customer=ana,
+        kind="call",
+        subject="Late call",
+        occurred_at=datetime(2026, 1, 1, 0, 30, tzinfo=ZoneInfo("UTC")),
+    )
+    account = ScoringSettings.load()
+    account.time_zone, account.currency = "Asia/Shanghai", "EUR"
+    account.save()  # also refreshes the cached display settings
+    page = owner_client.get(f"/customers/{ana.pk}/").content.decode()
+    assert "01/01/2026 8:30 a.m." in page
+    assert "EUR" in owner_client.get("/").content.decode()

@@ -6,8 +6,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -70,7 +71,8 @@ def customer_list(request):
 @login_required
 def bulk_action(request):
     form = BulkForm(request.POST)
-    back = f"{redirect('customers').url}?{request.POST.get('query', '')}"
+    kept = CustomerFilter(QueryDict(request.POST.get("query", ""))).query_string()
+    back = f"{reverse('customers')}?{kept}"
     if not form.is_valid():
         messages.error(request, _("Choose customers and an action."))
         return redirect(back)
