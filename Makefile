@@ -26,6 +26,9 @@ run: install ## Migrate, load the demo shop, score it and serve it on http://127
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo
 	$(PY) manage.py score || echo "Scoring did not finish; the app serves the previous scores."
+	@# Also four weeks ago (the data as it stood then), so the dashboard has a trend to show.
+	$(PY) manage.py score --as-of $$($(PY) -c "import datetime as d; print(d.date.today() - d.timedelta(days=28))") \
+	  || echo "The run for four weeks ago did not finish: the dashboard shows no trend yet."
 	@echo ""
 	@echo "  cs_platform is starting on http://$(HOST):$(PORT)/"
 	@echo "  Sign in as: owner / demo-owner-2026"

@@ -85,7 +85,7 @@ def run_scoring(
 
 def fit(run: ScoringRun) -> scoring.Fitted:
     watch = scoring.Stopwatch()
-    data = io.read_all()
+    data = scoring.as_seen_on(io.read_all(), run.as_of)
     watch.lap("read")
     fitted = scoring.fit_population(
         data, pd.Timestamp(run.as_of), config_from(ScoringSettings.load())
@@ -111,7 +111,8 @@ def score_and_write(run: ScoringRun, fitted: scoring.Fitted, ids) -> int:
 
 
 def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
-    """Make the run current, drop same-day duplicates and old history, refresh the queue."""
+    """Make the run current (unless it backfills an earlier day), drop same-day
+    duplicates and old history, refresh the queue."""
     columns = ["clv", "value_at_risk", "health", "health_band"]
     scores = pd.DataFrame.from_records(
         CustomerScore.objects.filter(run=run).values_list(*columns), columns=columns
@@ -132,11 +133,15 @@ def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
             0
         ].tolist(),
     }
+    # A backfilled day older than the current run joins the history; it neither
+    # replaces the current scores nor touches today's queue.
+    backfill = ScoringRun.objects.filter(is_current=True, as_of__gt=run.as_of).exists()
     with transaction.atomic():
-        ScoringRun.objects.filter(is_current=True).update(is_current=False)
+        if not backfill:
+            ScoringRun.objects.filter(is_current=True).update(is_current=False)
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.SUCCEEDED,
-            is_current=True,
+            is_current=not backfill,
             finished_at=timezone.now(),
             model_metrics=fitted.model_metrics,
             summary=summary,
@@ -148,7 +153,8 @@ def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
             pk=run.pk
         ).delete()
         prune_history(run.as_of)
-        followups.refresh_queue(run, fitted.facts)
+        if not backfill:
+            followups.refresh_queue(run, fitted.facts)
     if connection.vendor == "postgresql":
         # Fresh planner statistics and visibility map, or the customer list's index
         # walks and counts go unused after a bulk load until autovacuum gets round to it.

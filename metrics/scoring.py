@@ -54,6 +54,40 @@ class Stopwatch:
         self._last = now
 
 
+def as_seen_on(data: dict, as_of) -> dict:
+    """The data as it stood at the end of day `as_of`, so that a run for a past day (a
+    backfill) sees only its past: later orders, interactions and answers left out,
+    later ticket replies and cancellations not yet happened, customers who signed up
+    later not yet there. What is not dated (a plan changed since) stays as it is now.
+    Frames with nothing later are returned as they are (no copy of 10M orders)."""
+    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+
+    def before(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        later = frame[column] >= end
+        return frame[~later] if later.any() else frame
+
+    def not_yet(frame: pd.DataFrame, columns) -> pd.DataFrame:
+        if not any((frame[c] >= end).any() for c in columns):
+            return frame
+        frame = frame.copy()
+        for column in columns:
+            frame[column] = frame[column].where(frame[column] < end)
+        return frame
+
+    interactions = before(data["interactions"], "occurred_at")
+    customers = data["customers"]
+    signed_up_later = customers["signup_date"] >= end
+    if signed_up_later.any():
+        customers = customers[~signed_up_later]
+    return {
+        **data,
+        "orders": before(data["orders"], "occurred_at"),
+        "interactions": not_yet(interactions, ["first_response_at", "resolved_at"]),
+        "responses": before(data["responses"], "responded_at"),
+        "customers": not_yet(customers, ["churned_at"]),
+    }
+
+
 def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
     config = {**DEFAULT_CONFIG, **(config or {})}
     as_of = pd.Timestamp(as_of).normalize()

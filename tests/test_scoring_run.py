@@ -176,3 +176,20 @@ def test_customers_without_any_purchase_are_scored_too(shop_db):
     score = CustomerScore.objects.get(run=run, customer=newcomer)
     assert run.status == "succeeded" and score.rfm_segment == "" and score.orders == 0
     assert score.health is not None and score.explanation
+
+
+def test_a_backfilled_day_sees_only_its_past_and_leaves_the_current_run_alone(shop_db):
+    from customers.models import Order
+
+    today = runs.run_scoring(as_of=DAY)
+    queue = set(FollowUp.objects.values_list("id", "updated_at"))
+    earlier = DAY - timedelta(days=28)
+    late_buyer = Order.objects.filter(occurred_at__date__gt=earlier).order_by("id").first()
+    backfill = runs.run_scoring(as_of=earlier)
+    today.refresh_from_db()
+    assert today.is_current and not backfill.is_current and backfill.status == "succeeded"
+    assert set(FollowUp.objects.values_list("id", "updated_at")) == queue
+    seen = CustomerScore.objects.get(run=backfill, customer_id=late_buyer.customer_id)
+    now = CustomerScore.objects.get(run=today, customer_id=late_buyer.customer_id)
+    assert seen.orders < now.orders  # the orders after the backfilled day are not counted
+    assert backfill.summary["revenue"]["last_30d"] != today.summary["revenue"]["last_30d"]
