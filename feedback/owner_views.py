@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from cs_platform import charts
 from cs_platform.csv_export import streaming_csv
@@ -165,6 +166,7 @@ def _audience(request, survey):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def survey_send(request, survey_id):
     """Choose an audience, see how many get it and who is skipped and why, then send."""
     survey = get_object_or_404(Survey, pk=survey_id)
@@ -228,6 +230,7 @@ def send_customer(request, customer_id):
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def survey_detail(request, survey_id):
     """Results: score with its margin, breakdown, trend, distribution, response rate,
     comments with sentiment (filterable), themes, and each sending's outcome."""

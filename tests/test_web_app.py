@@ -491,3 +491,8 @@ def test_pages_use_the_accounts_time_zone_and_currency(owner_client, scored):
     page = owner_client.get(f"/customers/{ana.pk}/").content.decode()
     assert "01/01/2026 8:30 a.m." in page
     assert "EUR" in owner_client.get("/").content.decode()
+
+
+def test_pages_that_also_serve_fragments_vary_on_the_htmx_header(owner_client, scored):
+    for url in ("/customers/", "/followups/"):
+        assert "HX-Request" in owner_client.get(url)["Vary"]

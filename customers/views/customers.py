@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from cs_platform import charts
 from metrics.models import CustomerScore, ScoringRun
@@ -40,6 +41,7 @@ class BulkForm(forms.Form):
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def customer_list(request):
     run = ScoringRun.objects.current()
     filters = CustomerFilter(request.GET)

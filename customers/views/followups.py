@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from .. import actions
 from ..models import FollowUp, FollowUpRule
@@ -70,6 +71,7 @@ def _queue(filters: QueueFilter):
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def queue(request):
     filters = QueueFilter(request.GET)
     page = Paginator(_queue(filters), 25).get_page(request.GET.get("page"))

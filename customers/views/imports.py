@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from cs_platform.csv_export import streaming_csv
 
@@ -53,6 +54,7 @@ def import_upload(request):
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def import_status(request, job_id):
     job = get_object_or_404(ImportJob, pk=job_id)
     if request.htmx:
