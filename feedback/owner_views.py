@@ -140,12 +140,17 @@ def survey_form(request, survey_id=None):
     return render(request, "feedback/owner/form.html", {"form": form, "survey": survey})
 
 
-def _audience(request, survey):
-    """(customers queryset, label, choice) from ?audience=all|segment|picked|customer."""
-    choice = request.POST.get("audience") or request.GET.get("audience", "")
+def _audience(request):
+    """(customers queryset or None, label, choice) from audience=all|segment|picked|customer."""
+    params = request.POST if request.method == "POST" else request.GET
+
+    def number(name: str) -> int:
+        value = params.get(name) or request.GET.get(name) or ""
+        return int(value) if value.isdigit() else 0
+
+    choice = params.get("audience", "")
     if choice == "segment":
-        segment_id = request.POST.get("segment") or request.GET.get("segment")
-        segment = SavedSegment.objects.filter(pk=segment_id or 0).first()
+        segment = SavedSegment.objects.filter(pk=number("segment")).first()
         if segment:
             return segment.customers(), _("segment %(name)s") % {"name": segment.name}, choice
     elif choice == "picked":
@@ -156,7 +161,7 @@ def _audience(request, survey):
             choice,
         )
     elif choice == "customer":
-        customer = Customer.objects.filter(pk=request.GET.get("customer") or 0).first()
+        customer = Customer.objects.filter(pk=number("customer")).first()
         if customer:
             return Customer.objects.filter(pk=customer.pk), str(customer), choice
     elif choice == "all":
@@ -170,7 +175,7 @@ def _audience(request, survey):
 def survey_send(request, survey_id):
     """Choose an audience, see how many get it and who is skipped and why, then send."""
     survey = get_object_or_404(Survey, pk=survey_id)
-    customers, label, choice = _audience(request, survey)
+    customers, label, choice = _audience(request)
     if request.method == "POST" and customers is not None:
         with transaction.atomic():
             send, count, skipped = start_send(survey, customers, label)

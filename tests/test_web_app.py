@@ -496,3 +496,16 @@ def test_pages_use_the_accounts_time_zone_and_currency(owner_client, scored):
 def test_pages_that_also_serve_fragments_vary_on_the_htmx_header(owner_client, scored):
     for url in ("/customers/", "/followups/"):
         assert "HX-Request" in owner_client.get(url)["Vary"]
+
+
+def test_a_malformed_audience_shows_the_form_again_not_an_error(owner_client):
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    for query in ("audience=segment&segment=abc", "audience=customer&customer=1%20OR%201=1"):
+        page = owner_client.get(f"/surveys/{survey.pk}/send/?{query}")
+        assert page.status_code == 200 and "Choose who gets the survey" in page.content.decode()
+    assert (
+        owner_client.post(
+            f"/surveys/{survey.pk}/send/", {"audience": "segment", "segment": "x"}
+        ).status_code
+        == 200
+    )
