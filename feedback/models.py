@@ -67,6 +67,15 @@ class SurveyInvitationQuerySet(models.QuerySet):
         )
 
 
+class SurveySendQuerySet(models.QuerySet):
+    def with_outcomes(self):
+        """Each sending with how many of its invitations were opened and answered."""
+        return self.annotate(
+            opened=models.Count("invitations", filter=Q(invitations__opened_at__isnull=False)),
+            answered=models.Count("invitations", filter=Q(invitations__responded_at__isnull=False)),
+        )
+
+
 class SurveySend(models.Model):
     """One sending of a survey to an audience, with what became of it."""
 
@@ -77,6 +86,8 @@ class SurveySend(models.Model):
     sent = models.PositiveIntegerField(default=0)
     skipped = models.JSONField(default=dict, blank=True)  # reason -> count
 
+    objects = SurveySendQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
@@ -84,13 +95,8 @@ class SurveySend(models.Model):
         return f"{self.survey} to {self.audience}"
 
     def counts(self) -> dict:
-        invitations = self.invitations.all()
-        return {
-            "sent": self.sent,
-            "skipped": sum(self.skipped.values()),
-            "opened": invitations.filter(opened_at__isnull=False).count(),
-            "answered": invitations.filter(responded_at__isnull=False).count(),
-        }
+        outcome = type(self).objects.with_outcomes().values("opened", "answered").get(pk=self.pk)
+        return {"sent": self.sent, "skipped": sum(self.skipped.values()), **outcome}
 
 
 class SurveyInvitation(models.Model):

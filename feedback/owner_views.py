@@ -238,24 +238,26 @@ def send_customer(request, customer_id):
 @vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def survey_detail(request, survey_id):
     """Results: score with its margin, breakdown, trend, distribution, response rate,
-    comments with sentiment (filterable), themes, and each sending's outcome."""
+    comments with sentiment (filterable), themes, and each sending's outcome. The
+    comment filter (HTMX) gets only the comments, not the whole summary again."""
     survey = get_object_or_404(Survey, pk=survey_id)
     responses = _responses(survey)
-    invited = survey.invitations.filter(sent_at__isnull=False).count()
-    result = summarise(survey.kind, responses, invited)
     group, mood = request.GET.get("group", ""), request.GET.get("mood", "")
     comments = (
         filter_comments(responses, survey.kind, group, mood).head(100)
         if len(responses)
         else responses
     )
+    context = {"survey": survey, "comments": comments.to_dict(orient="records")}
+    if request.htmx:
+        return render(request, "feedback/owner/_comments.html", context)
+    invited = survey.invitations.filter(sent_at__isnull=False).count()
+    result = summarise(survey.kind, responses, invited)
     key = survey.kind
     low, high = survey.scale
-    context = {
-        "survey": survey,
+    context |= {
         "result": result,
         "score": (result["score"] or {}).get(key) if result["score"] else None,
-        "comments": comments.to_dict(orient="records"),
         "group": group,
         "mood": mood,
         "groups": [
@@ -271,9 +273,7 @@ def survey_detail(request, survey_id):
         "distribution": charts.bars(
             [(str(s), result["distribution"].get(s, 0), "") for s in range(low, high + 1)]
         ),
-        "sends": [(send, send.counts()) for send in survey.sends.all()[:20]],
+        "sends": survey.sends.with_outcomes()[:20],
         "skip_labels": SKIP_LABELS,
     }
-    if request.htmx:
-        return render(request, "feedback/owner/_comments.html", context)
     return render(request, "feedback/owner/detail.html", context)

@@ -509,3 +509,22 @@ def test_a_malformed_audience_shows_the_form_again_not_an_error(owner_client):
         ).status_code
         == 200
     )
+
+
+def test_the_results_page_counts_every_sendings_outcome_in_one_query(owner_client):
+    from feedback.models import SurveySend
+
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+
+    def queries_with(sends: int) -> int:
+        for _ in range(sends):
+            send = SurveySend.objects.create(survey=survey, audience="all", sent=1)
+            invitation, _token = SurveyInvitation.create_for(survey, make_customer(), send=send)
+            SurveyInvitation.objects.filter(pk=invitation.pk).update(opened_at=timezone.now())
+        with CaptureQueriesContext(connection) as queries:
+            page = owner_client.get(f"/surveys/{survey.pk}/").content.decode()
+        assert page.count('<td class="num">1</td>') >= 2 * sends  # sent 1, opened 1
+        return len(queries)
+
+    owner_client.get("/")  # the account's display settings are cached from here on
+    assert queries_with(2) == queries_with(8)
