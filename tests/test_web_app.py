@@ -528,3 +528,13 @@ def test_the_results_page_counts_every_sendings_outcome_in_one_query(owner_clien
 
     owner_client.get("/")  # the account's display settings are cached from here on
     assert queries_with(2) == queries_with(8)
+
+
+def test_the_health_histogram_is_coloured_by_the_owners_bands(owner_client, scored):
+    account = ScoringSettings.load()
+    account.health_thresholds = {"green": 80, "yellow": 50}
+    account.save()
+    page = owner_client.get("/").content.decode()
+    chart = page.split('id="health-chart"')[1].split("</svg>")[0]
+    colours = [part.split('"')[0] for part in chart.split('class="bar ')[1:]]
+    assert colours == ["red"] * 5 + ["yellow"] * 3 + ["green"] * 2

@@ -2,18 +2,18 @@
 
 from datetime import timedelta
 
+import pandas as pd
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cs_platform import charts
-from metrics.models import ScoringRun
+from metrics import health
+from metrics.models import ScoringRun, ScoringSettings
 
 from .. import dashboard
 from ..models import FollowUp
-
-BAND = {0: "red", 1: "red", 2: "red", 3: "red", 4: "yellow", 5: "yellow", 6: "yellow"}
 
 
 def _earlier_run(run: ScoringRun) -> ScoringRun | None:
@@ -38,12 +38,15 @@ def home(request):
         summary = run.summary
         earlier = _earlier_run(run)
         histogram = summary.get("health_histogram") or []
+        # Each 10-point bucket coloured by the band its lower edge falls in (Settings).
+        bands = health.band(
+            pd.Series(range(0, 10 * len(histogram), 10), dtype=float),
+            ScoringSettings.load().health_thresholds,
+        )
         context.update(
             earlier=earlier,
             kpis=dashboard.kpis(summary, earlier.summary if earlier else None),
-            health_chart=charts.bars(
-                [(f"{10 * i}", n, BAND.get(i, "green")) for i, n in enumerate(histogram)]
-            ),
+            health_chart=charts.bars([(f"{10 * i}", n, bands[i]) for i, n in enumerate(histogram)]),
             nps_chart=charts.line(
                 [(m["month"][2:], m["nps"]) for m in summary.get("nps_trend") or []],
                 low=-100,
