@@ -128,6 +128,8 @@ def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
         else None,
         "value_at_risk_total": round(float(scores["value_at_risk"].sum()), 2),
         "health_bands": scores["health_band"].value_counts().to_dict(),
+        # The bands these scores were given, so the dashboard colours them the same way.
+        "health_thresholds": fitted.config["health_thresholds"],
         # Customers per 10-point health bucket (0-9, ..., 90-100): the dashboard's histogram.
         "health_histogram": np.histogram(scores["health"].dropna(), bins=range(0, 101, 10))[
             0

@@ -26,6 +26,7 @@ def test_a_run_scores_every_customer_and_becomes_current(shop_db):
     assert (
         CustomerScore.objects.filter(run=run).count() == Customer.objects.count() == run.customers
     )
+    assert run.summary["health_thresholds"] == {"green": 70, "yellow": 40}  # the bands used
     churn = run.model_metrics["churn"]
     assert churn["method"] in ("classifier", "1 - P(alive)")
     if churn["method"] == "classifier":

@@ -530,10 +530,10 @@ def test_the_results_page_counts_every_sendings_outcome_in_one_query(owner_clien
     assert queries_with(2) == queries_with(8)
 
 
-def test_the_health_histogram_is_coloured_by_the_owners_bands(owner_client, scored):
-    account = ScoringSettings.load()
-    account.health_thresholds = {"green": 80, "yellow": 50}
-    account.save()
+def test_the_health_histogram_is_coloured_by_the_runs_bands(owner_client, scored):
+    run, _ = scored
+    run.summary["health_thresholds"] = {"green": 80, "yellow": 50}
+    run.save()
     page = owner_client.get("/").content.decode()
     chart = page.split('id="health-chart"')[1].split("</svg>")[0]
     colours = [part.split('"')[0] for part in chart.split('class="bar ')[1:]]

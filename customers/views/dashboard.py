@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from cs_platform import charts
 from metrics import health
-from metrics.models import ScoringRun, ScoringSettings
+from metrics.models import ScoringRun
 
 from .. import dashboard
 from ..models import FollowUp
@@ -38,10 +38,10 @@ def home(request):
         summary = run.summary
         earlier = _earlier_run(run)
         histogram = summary.get("health_histogram") or []
-        # Each 10-point bucket coloured by the band its lower edge falls in (Settings).
+        # Each 10-point bucket coloured by the band its lower edge fell in for this run.
         bands = health.band(
             pd.Series(range(0, 10 * len(histogram), 10), dtype=float),
-            ScoringSettings.load().health_thresholds,
+            summary.get("health_thresholds"),
         )
         context.update(
             earlier=earlier,
