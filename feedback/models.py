@@ -62,9 +62,10 @@ class SurveyInvitationQuerySet(models.QuerySet):
         so the lookup reveals nothing and a database leak exposes no usable links."""
         if not token or len(token) > 100:
             return None
-        return (
-            self.select_related("survey", "customer").filter(token_hash=hash_token(token)).first()
-        )
+        try:
+            return self.select_related("survey", "customer").get(token_hash=hash_token(token))
+        except self.model.DoesNotExist:
+            return None
 
 
 class SurveySendQuerySet(models.QuerySet):

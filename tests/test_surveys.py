@@ -205,6 +205,10 @@ def test_a_detractor_lands_in_the_queue_at_once_quoting_the_comment(
     assert item.rule == "detractor" and item.priority == 1
     assert item.reason == 'Answered NPS 2: "Support was slow and the app keeps crashing."'
     assert item.due == timezone.localdate() + timedelta(days=2)
+    assert item.status == "open" and item.suggested_action
+    # The reason's template and arguments, so the queue can show it in Chinese too.
+    assert item.reason_args["comment"] == "Support was slow and the app keeps crashing."
+    assert item.reason_args["t"] % item.reason_args == item.reason
 
 
 def test_promoters_get_a_review_ask_and_passives_nothing(
