@@ -26,13 +26,22 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def _redis_client(backend: RedisCache):
+    """The backend's Redis client, made once: Django's cache makes a new one on every
+    call, and building one costs more than the round trip to Redis."""
+    client = getattr(backend, "_rate_limit_client", None)
+    if client is None:
+        client = backend._rate_limit_client = backend._cache.get_client(write=True)
+    return client
+
+
 def allow(key: str, limit: int, window_seconds: int) -> bool:
     """Count one hit for `key`; False once more than `limit` hits fall in the window."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         # One round trip on the request path: INCR, and start the window on the first hit.
         full_key = backend.make_and_validate_key(key)
-        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe = _redis_client(backend).pipeline(transaction=False)
         count, _ = pipe.incr(full_key).expire(full_key, window_seconds, nx=True).execute()
         return count <= limit
     if cache.add(key, 1, timeout=window_seconds):
