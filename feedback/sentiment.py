@@ -264,6 +264,13 @@ def chinese_score(text: str) -> float:
     return math.tanh(total / 2)
 
 
+def load_lexicons() -> None:
+    """Load VADER's lexicon and jieba's dictionary now (about a second) rather than on
+    the first comment a customer sends. Web servers call this at start-up."""
+    _vader()
+    _jieba()
+
+
 def sentiment(text: str) -> float | None:
     """-1..1, or None for an empty comment."""
     text = (text or "").strip()

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from metrics.health import COMPONENTS
 from metrics.models import DEFAULT_FOLLOWUP_RULES, ScoringRun, ScoringSettings
-from metrics.tasks import start_scoring
 
 from ..dashboard import COMPONENT_LABELS
 from ..models import FollowUpRule
@@ -181,6 +180,9 @@ def run_now(request):
     if ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).exists():
         messages.error(request, _("A scoring run is already in progress."))
     else:
+        # Imported here: the scoring code (scikit-learn, scipy) stays out of web workers.
+        from metrics.tasks import start_scoring
+
         transaction.on_commit(lambda: start_scoring.delay())
         messages.success(request, _("Scoring run started."))
     if request.htmx:
