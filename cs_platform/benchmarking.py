@@ -4,7 +4,21 @@ import contextlib
 import os
 import resource
 import tempfile
+import time
 from pathlib import Path
+
+
+def cpu_probe_ms() -> float:
+    """How long a fixed pure-Python loop takes here, best of five, in milliseconds. A
+    shared virtual machine's speed drifts by tens of percent over minutes, so the
+    benchmarks print this beside their figures (lower is faster)."""
+    timings = []
+    for _ in range(5):
+        start = time.process_time()
+        squares = {str(i): i * i for i in range(200_000)}
+        sum(squares.values())
+        timings.append(time.process_time() - start)
+    return 1000 * min(timings)
 
 
 def peak_rss_mb() -> float:

@@ -1,15 +1,17 @@
 """Load benchmark of public survey submissions: gunicorn on loopback, driven by wrk.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/0 \
-        python -m feedback.bench --seconds 30
+        python -m feedback.bench --seconds 30 --repeat 5
 
 Builds a throw-away database with one unused invitation per request, starts gunicorn
-with the production settings (first with 1 worker as the naive baseline, then with
---workers), fires POSTs with wrk for --seconds, and prints throughput, p50/p99
-latency, errors, and whether the number of stored answers equals the number of
-successful submissions. Every answer is a 9 with a comment, so each one also creates
-a follow-up item (the heaviest path). With REDIS_URL the rate-limit counters live in
-Redis, as in production. Needs wrk (Debian: apt-get install wrk).
+with the production settings (first with 1 worker as the naive baseline, then --repeat
+times with --workers), fires POSTs with wrk for --seconds, and prints throughput,
+p50/p99 latency, errors, and whether the number of stored answers equals the number of
+successful submissions. Every answer is a 9 with a comment, so each one also creates a
+follow-up item (the heaviest path). With REDIS_URL the rate-limit counters live in
+Redis, as in production. Each line also shows a CPU probe (see
+cs_platform.benchmarking.cpu_probe_ms): this machine's speed drifts. Needs wrk (Debian:
+apt-get install wrk).
 """
 
 import argparse
@@ -24,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cs_platform.benchmarking import current_database_url, throwaway_database
+from cs_platform.benchmarking import cpu_probe_ms, current_database_url, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = """
@@ -194,6 +196,17 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
     }
 
 
+def vacuum(table: str) -> None:
+    """VACUUM ANALYZE, as autovacuum would have done between the sending and the answers
+    (this machine's Postgres runs with autovacuum off). Without it the first touch of
+    each freshly loaded page also rewrites it, and the run measures that instead."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=30)
@@ -204,12 +217,16 @@ def main():
     parser.add_argument(
         "--connections", type=int, default=2 * cores, help="wrk connections (default: 2 per core)"
     )
-    parser.add_argument("--invitations", type=int, default=60_000)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs with --workers (the machine's speed drifts)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     with throwaway_database("cs_survey_bench_") as folder:
         from django.db import connection
+
+        from feedback.models import SurveyInvitation
 
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -217,14 +234,17 @@ def main():
             env=production_env(),
             check=True,
         )
-        tokens = make_invitations(args.invitations)
-        half = len(tokens) // 2
+        per_run = 1000 * args.seconds  # unused invitations for up to 1,000 answers/s
+        runs = [1] + [args.workers] * args.repeat
+        tokens = make_invitations(per_run * len(runs))
+        vacuum(SurveyInvitation._meta.db_table)
         print(
             f"database: {connection.vendor}; {len(tokens):,} invitations; "
-            f"wrk {args.connections} connections, "
-            f"{args.seconds} s per run"
+            f"wrk {args.connections} connections, {args.seconds} s per run; "
+            f"CPU probe {cpu_probe_ms():.0f} ms (lower is faster)"
         )
-        for workers, batch in ((1, tokens[:half]), (args.workers, tokens[half:])):
+        for i, workers in enumerate(runs):
+            batch = tokens[i * per_run : (i + 1) * per_run]
             r = run_wrk(
                 workers, batch, args.seconds, args.connections, Path(tempfile.mkdtemp(dir=folder))
             )
@@ -233,7 +253,8 @@ def main():
                 f"p99 {r['p99']}, {r['non_2xx']} non-2xx, socket errors: {r['socket_errors']}; "
                 f"{r['stored']:,} answers stored, {r['server_200']:,} answered 200 by the server"
                 f"{' (equal)' if r['stored'] == r['server_200'] else ' (MISMATCH)'}; wrk saw "
-                f"{r['requests'] - r['non_2xx']:,} (requests in flight at the stop are not counted)"
+                f"{r['requests'] - r['non_2xx']:,} (requests in flight at the stop are not "
+                f"counted); CPU probe {cpu_probe_ms():.0f} ms"
             )
 
 
