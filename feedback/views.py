@@ -23,7 +23,7 @@ class AnswerForm(forms.Form):
 
 
 def _language(request, invitation) -> str:
-    return invitation.customer.locale or translation.get_language_from_request(request)
+    return invitation.customer_locale or translation.get_language_from_request(request)
 
 
 def _not_found(request):
