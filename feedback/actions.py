@@ -36,10 +36,9 @@ MARK_ANSWERED = """
 
 
 def record_response(invitation: SurveyInvitation, score: int, comment: str, language: str):
-    """Store the answer exactly once and close the loop, in one transaction. The one-to-
-    one key on the invitation settles repeats and races: a later or simultaneous submit
-    inserts nothing and only updates the comment, within the grace period. Returns
-    (response, created).
+    """Store the answer exactly once, then close the loop. The one-to-one key on the
+    invitation settles repeats and races: a later or simultaneous submit inserts nothing
+    and only updates the comment, within the grace period. Returns (response, created).
 
     This is the public page's hot path (a sending to a big list brings hundreds of
     answers a second), so its statements are written in SQL: building them with the ORM
@@ -74,7 +73,7 @@ def record_response(invitation: SurveyInvitation, score: int, comment: str, lang
             return _update_comment(invitation, comment, now), False
         response.pk, response._state.adding = inserted[0], False
         cursor.execute(MARK_ANSWERED, params)
-        _close_the_loop_safely(response)
+        transaction.on_commit(lambda: _close_the_loop_safely(response))
     return response, True
 
 
@@ -87,16 +86,15 @@ def _update_comment(invitation: SurveyInvitation, comment: str, now) -> SurveyRe
         if comment and comment != response.comment:
             response.comment, response.sentiment = comment, sentiment(comment)
             response.save(update_fields=["comment", "sentiment", "updated_at"])
-            _close_the_loop_safely(response)
+            transaction.on_commit(lambda: _close_the_loop_safely(response))
     return response
 
 
 def _close_the_loop_safely(response: SurveyResponse) -> None:
-    """In a savepoint: should the follow-up fail, the answer is still stored, and the
-    nightly run's detractor/promoter rules queue it then."""
+    """Runs once the answer is committed, so a failure here can never cost the answer;
+    the nightly run's detractor/promoter rules then queue what is missing."""
     try:
-        with transaction.atomic():
-            close_the_loop(response)
+        close_the_loop(response)
     except DatabaseError:
         log.exception("could not close the loop for survey response %s", response.pk)
 

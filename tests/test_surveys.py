@@ -325,7 +325,9 @@ def test_without_any_scores_the_follow_up_is_worth_zero(
     assert FollowUp.objects.get(customer=invitation.customer).value_at_stake == 0
 
 
-def test_if_the_follow_up_cannot_be_written_the_answer_is_still_kept(client, invite, monkeypatch):
+def test_if_the_follow_up_cannot_be_written_the_answer_is_still_kept(
+    client, invite, monkeypatch, django_capture_on_commit_callbacks
+):
     from django.db import DatabaseError
 
     from feedback import actions
@@ -335,6 +337,8 @@ def test_if_the_follow_up_cannot_be_written_the_answer_is_still_kept(client, inv
 
     monkeypatch.setattr(actions, "close_the_loop", broken)
     _, token = invite()
-    assert client.post(f"/s/{token}/", {"score": "1", "comment": "Bad"}).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(f"/s/{token}/", {"score": "1", "comment": "Bad"})
+    assert response.status_code == 200 and len(callbacks) == 1  # the follow-up was tried
     assert SurveyResponse.objects.get().comment == "Bad"
     assert not FollowUp.objects.exists()
