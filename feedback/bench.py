@@ -116,6 +116,7 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
     import urllib.request
     from http.cookiejar import CookieJar
 
+    from customers.models import FollowUp
     from feedback.models import SurveyResponse
 
     port = free_port()
@@ -153,6 +154,7 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
         script = folder / f"post-{workers}.lua"
         script.write_text(LUA % {"tokens": token_file, "cookie": cookie, "form": form})
         before = SurveyResponse.objects.count()
+        followups_before = FollowUp.objects.count()
         threads = 2
         out = subprocess.run(
             [
@@ -192,6 +194,7 @@ def run_wrk(workers: int, tokens: list[str], seconds: int, connections: int, fol
         "non_2xx": non_2xx,
         "socket_errors": errors.group(1) if errors else "none",
         "stored": SurveyResponse.objects.count() - before,
+        "followups": FollowUp.objects.count() - followups_before,
         "server_200": answered,
     }
 
@@ -252,7 +255,8 @@ def main():
                 f"gunicorn {r['workers']} worker(s): {r['rps']:.0f} submissions/s, p50 {r['p50']}, "
                 f"p99 {r['p99']}, {r['non_2xx']} non-2xx, socket errors: {r['socket_errors']}; "
                 f"{r['stored']:,} answers stored, {r['server_200']:,} answered 200 by the server"
-                f"{' (equal)' if r['stored'] == r['server_200'] else ' (MISMATCH)'}; wrk saw "
+                f"{' (equal)' if r['stored'] == r['server_200'] else ' (MISMATCH)'}, "
+                f"{r['followups']:,} follow-up items; wrk saw "
                 f"{r['requests'] - r['non_2xx']:,} (requests in flight at the stop are not "
                 f"counted); CPU probe {cpu_probe_ms():.0f} ms"
             )
