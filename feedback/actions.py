@@ -122,10 +122,10 @@ UPDATE_OPEN_FOLLOW_UP = f"""
     WHERE customer_id = %(customer)s AND rule = %(rule)s AND status <> %(done)s"""
 
 
-def close_the_loop(response: SurveyResponse) -> bool:
+def close_the_loop(response: SurveyResponse) -> None:
     """An unhappy answer puts the customer at the top of the queue at once, quoting
-    them; an NPS promoter gets a gentle "ask for a review" item. Returns whether the
-    answer called for one. Safe to run twice: the item is never doubled."""
+    them; an NPS promoter gets a gentle "ask for a review" item. Safe to run twice: the
+    item is never doubled."""
     if UNHAPPY[response.kind](response.score):
         rule, priority, due_days = FollowUpRule.DETRACTOR, 1, 2
         action = followup_rules.DETRACTOR_ACTION
@@ -133,7 +133,7 @@ def close_the_loop(response: SurveyResponse) -> bool:
         rule, priority, due_days = FollowUpRule.PROMOTER, 3, 3
         action = followup_rules.PROMOTER_ACTION
     else:
-        return False
+        return
     reason = followup_rules.answered(response.kind, response.score, response.comment[:200])
     ops = connection.ops
     params = {
@@ -152,7 +152,6 @@ def close_the_loop(response: SurveyResponse) -> bool:
         cursor.execute(INSERT_FOLLOW_UP, params)
         if cursor.fetchone() is None:
             cursor.execute(UPDATE_OPEN_FOLLOW_UP, params)
-    return True
 
 
 def unsubscribe(invitation: SurveyInvitation) -> None:

@@ -113,10 +113,6 @@ class SurveySend(models.Model):
     def __str__(self):
         return f"{self.survey} to {self.audience}"
 
-    def counts(self) -> dict:
-        outcome = type(self).objects.with_outcomes().values("opened", "answered").get(pk=self.pk)
-        return {"sent": self.sent, "skipped": sum(self.skipped.values()), **outcome}
-
 
 class SurveyInvitation(models.Model):
     class Channel(models.TextChoices):

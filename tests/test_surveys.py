@@ -74,6 +74,26 @@ def test_one_post_records_the_answer(client, invite):
     assert invitation.responded_at is not None
 
 
+def test_an_answer_costs_four_statements(client, invite, django_capture_on_commit_callbacks):
+    """The public POST is the hot path: the lookup, the answer, the invitation, the
+    follow-up, and nothing loaded behind the page's back (deferred fields, the customer)."""
+    from django.test.utils import CaptureQueriesContext
+
+    _, token = invite()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(f"/s/{token}/", {"score": "9", "comment": "Lovely service"})
+    statements = [
+        " ".join(q["sql"].split()[:3])
+        for q in queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert len(statements) == 4, statements
+    assert FollowUp.objects.filter(rule="promoter").count() == 1
+
+
 def test_a_second_submit_updates_the_comment_not_a_second_answer(client, invite):
     _, token = invite()
     client.post(f"/s/{token}/", {"score": "3"})
