@@ -42,6 +42,23 @@ def test_tokens_are_random_long_and_stored_only_hashed(invite):
     assert SurveyInvitation.objects.by_token(token) == invitation
 
 
+def test_the_database_refuses_a_second_answer_and_a_score_outside_the_kinds_scale(invite):
+    from django.db import IntegrityError, transaction
+
+    invitation, _ = invite()
+    answer = {"customer_id": invitation.customer_id, "kind": "nps"}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SurveyResponse.objects.create(invitation=invitation, score=11, **answer)
+    with pytest.raises(IntegrityError), transaction.atomic():  # CSAT is 1-5
+        SurveyResponse.objects.create(
+            invitation=invitation, score=0, customer_id=answer["customer_id"], kind="csat"
+        )
+    SurveyResponse.objects.create(invitation=invitation, score=9, **answer)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SurveyResponse.objects.create(invitation=invitation, score=3, **answer)
+    assert SurveyResponse.objects.count() == 1
+
+
 def test_a_get_shows_the_question_with_the_score_preselected_and_records_nothing(client, invite):
     invitation, token = invite()
     page = client.get(f"/s/{token}/?score=9").content.decode()
