@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from cs_platform.prepared import Prepared
 from customers import followup_rules
 from customers.models import FollowUpRule, FollowUpStatus
 
@@ -33,6 +34,13 @@ MARK_ANSWERED = """
     UPDATE feedback_surveyinvitation
     SET responded_at = %(now)s, opened_at = COALESCE(opened_at, %(now)s)
     WHERE id = %(invitation)s"""
+# On Postgres both in one statement, atomic by itself: no BEGIN and COMMIT round trips.
+ANSWER_ONCE = Prepared(
+    "survey_answer_once",
+    f"""WITH answer AS ({INSERT_RESPONSE}),
+    marked AS ({MARK_ANSWERED} AND EXISTS (SELECT FROM answer))
+    SELECT id FROM answer""",
+)
 
 
 def record_response(invitation: SurveyInvitation, score: int, comment: str, language: str):
@@ -66,14 +74,20 @@ def record_response(invitation: SurveyInvitation, score: int, comment: str, lang
         "sentiment": response.sentiment,
         "now": connection.ops.adapt_datetimefield_value(now),
     }
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(INSERT_RESPONSE, params)
-        inserted = cursor.fetchone()
-        if inserted is None:
-            return _update_comment(invitation, comment, now), False
-        response.pk, response._state.adding = inserted[0], False
-        cursor.execute(MARK_ANSWERED, params)
-        transaction.on_commit(lambda: _close_the_loop_safely(response))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ANSWER_ONCE.execute(cursor, params)
+            inserted = cursor.fetchone()
+        else:  # SQLite has no INSERT or UPDATE inside WITH
+            with transaction.atomic():
+                cursor.execute(INSERT_RESPONSE, params)
+                inserted = cursor.fetchone()
+                if inserted:
+                    cursor.execute(MARK_ANSWERED, params)
+    if inserted is None:
+        return _update_comment(invitation, comment, now), False
+    response.pk, response._state.adding = inserted[0], False
+    transaction.on_commit(lambda: _close_the_loop_safely(response))
     return response, True
 
 
@@ -107,14 +121,16 @@ CURRENT_CLV = """COALESCE((
     SELECT ROUND(CAST(s.clv AS NUMERIC), 2) FROM metrics_customerscore s
     JOIN metrics_scoringrun r ON r.id = s.run_id
     WHERE r.is_current AND s.customer_id = %(customer)s), 0)"""
-INSERT_FOLLOW_UP = f"""
-    INSERT INTO customers_followup (customer_id, rule, reason, reason_args,
+INSERT_FOLLOW_UP = Prepared(
+    "follow_up_from_answer",
+    f"""INSERT INTO customers_followup (customer_id, rule, reason, reason_args,
         suggested_action, priority, value_at_stake, due, status, outcome, created_at,
         updated_at)
     SELECT %(customer)s, %(rule)s, %(reason)s, %(reason_args)s, %(action)s, %(priority)s,
         {CURRENT_CLV}, %(due)s, %(open)s, '', %(now)s, %(now)s
     WHERE TRUE  -- in INSERT ... SELECT, SQLite needs a WHERE before ON CONFLICT
-    ON CONFLICT DO NOTHING RETURNING id"""
+    ON CONFLICT DO NOTHING RETURNING id""",
+)
 UPDATE_OPEN_FOLLOW_UP = f"""
     UPDATE customers_followup
     SET reason = %(reason)s, reason_args = %(reason_args)s, suggested_action = %(action)s,
@@ -149,7 +165,7 @@ def close_the_loop(response: SurveyResponse) -> None:
         "now": ops.adapt_datetimefield_value(timezone.now()),
     }
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_FOLLOW_UP, params)
+        INSERT_FOLLOW_UP.execute(cursor, params)
         if cursor.fetchone() is None:
             cursor.execute(UPDATE_OPEN_FOLLOW_UP, params)
 

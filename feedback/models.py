@@ -3,11 +3,12 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cs_platform.prepared import Prepared
 from customers.models import Customer
 
 
@@ -58,13 +59,15 @@ def hash_token(token: str) -> str:
 
 # What the public pages need of an invitation's survey (the rest loads if touched).
 SURVEY_TEXTS = ["kind", "question_en", "question_zh", "followup_en", "followup_zh"]
-BY_TOKEN = f"""
-    SELECT i.*, c.locale AS customer_locale,
+BY_TOKEN = Prepared(
+    "survey_invitation_by_token",
+    f"""SELECT i.*, c.locale AS customer_locale,
         {", ".join(f"s.{field} AS survey_{field}" for field in SURVEY_TEXTS)}
     FROM feedback_surveyinvitation i
     JOIN feedback_survey s ON s.id = i.survey_id
     JOIN customers_customer c ON c.id = i.customer_id
-    WHERE i.token_hash = %s"""
+    WHERE i.token_hash = %(token_hash)s""",
+)
 
 
 class SurveyInvitationQuerySet(models.QuerySet):
@@ -73,11 +76,14 @@ class SurveyInvitationQuerySet(models.QuerySet):
         customer's language (`customer_locale`). Only the token's SHA-256 is stored, so
         the lookup reveals nothing and a database leak exposes no usable links.
 
-        Every public survey request starts here, so the join is written in SQL: the ORM
-        spent three times longer building it than the database spent running it."""
+        Every public survey request starts here, so the join is written in SQL and
+        prepared: the ORM spent three times longer building it than the database spent
+        running it, and planning it took the database three times longer than running
+        it."""
         if not token or len(token) > 100:
             return None
-        invitation = next(iter(self.raw(BY_TOKEN, [hash_token(token)])), None)
+        sql, params = BY_TOKEN.as_sql({"token_hash": hash_token(token)}, connections[self.db])
+        invitation = next(iter(self.raw(sql, params)), None)
         if invitation is not None:
             texts = [getattr(invitation, f"survey_{field}") for field in SURVEY_TEXTS]
             invitation.survey = Survey.from_db(
