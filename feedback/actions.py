@@ -115,27 +115,28 @@ def _close_the_loop_safely(response: SurveyResponse) -> None:
 
 UNHAPPY = {"nps": lambda s: s <= 6, "csat": lambda s: s <= 2, "ces": lambda s: s >= 5}
 
-# One open item per customer and rule (a unique index): a new one, or else that one
-# brought up to date. Its value at stake is the customer's CLV in the current run.
+# One open item per customer and rule (a partial unique index): a new one, or else that
+# one brought up to date, in one statement. Its value at stake is the customer's CLV in
+# the current run. The index's condition is repeated as literals so that both Postgres
+# and SQLite can match the conflict to it.
 CURRENT_CLV = """COALESCE((
     SELECT ROUND(CAST(s.clv AS NUMERIC), 2) FROM metrics_customerscore s
     JOIN metrics_scoringrun r ON r.id = s.run_id
     WHERE r.is_current AND s.customer_id = %(customer)s), 0)"""
-INSERT_FOLLOW_UP = Prepared(
+UPSERT_FOLLOW_UP = Prepared(
     "follow_up_from_answer",
     f"""INSERT INTO customers_followup (customer_id, rule, reason, reason_args,
         suggested_action, priority, value_at_stake, due, status, outcome, created_at,
         updated_at)
     SELECT %(customer)s, %(rule)s, %(reason)s, %(reason_args)s, %(action)s, %(priority)s,
-        {CURRENT_CLV}, %(due)s, %(open)s, '', %(now)s, %(now)s
+        {CURRENT_CLV}, %(due)s, '{FollowUpStatus.OPEN}', '', %(now)s, %(now)s
     WHERE TRUE  -- in INSERT ... SELECT, SQLite needs a WHERE before ON CONFLICT
-    ON CONFLICT DO NOTHING RETURNING id""",
+    ON CONFLICT (customer_id, rule)
+        WHERE NOT (status = '{FollowUpStatus.DONE}') AND NOT (rule = '{FollowUpRule.MANUAL}')
+    DO UPDATE SET reason = excluded.reason, reason_args = excluded.reason_args,
+        suggested_action = excluded.suggested_action, priority = excluded.priority,
+        value_at_stake = excluded.value_at_stake, updated_at = excluded.updated_at""",
 )
-UPDATE_OPEN_FOLLOW_UP = f"""
-    UPDATE customers_followup
-    SET reason = %(reason)s, reason_args = %(reason_args)s, suggested_action = %(action)s,
-        priority = %(priority)s, value_at_stake = {CURRENT_CLV}, updated_at = %(now)s
-    WHERE customer_id = %(customer)s AND rule = %(rule)s AND status <> %(done)s"""
 
 
 def close_the_loop(response: SurveyResponse) -> None:
@@ -160,14 +161,10 @@ def close_the_loop(response: SurveyResponse) -> None:
         "action": action,
         "priority": priority,
         "due": ops.adapt_datefield_value(timezone.localdate() + timedelta(days=due_days)),
-        "open": FollowUpStatus.OPEN,
-        "done": FollowUpStatus.DONE,
         "now": ops.adapt_datetimefield_value(timezone.now()),
     }
     with connection.cursor() as cursor:
-        INSERT_FOLLOW_UP.execute(cursor, params)
-        if cursor.fetchone() is None:
-            cursor.execute(UPDATE_OPEN_FOLLOW_UP, params)
+        UPSERT_FOLLOW_UP.execute(cursor, params)
 
 
 def unsubscribe(invitation: SurveyInvitation) -> None:

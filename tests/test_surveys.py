@@ -367,6 +367,26 @@ def test_the_follow_up_carries_the_current_runs_clv_and_is_never_doubled(
     assert item.reason == 'Answered NPS 3: "Too slow"'
 
 
+def test_an_answer_updates_a_snoozed_item_and_starts_a_new_one_after_a_done_one(
+    client, invite, django_capture_on_commit_callbacks
+):
+    first, token = invite()
+    customer = first.customer
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/s/{token}/", {"score": "4", "comment": "Slow"})
+    FollowUp.objects.update(status="snoozed", snoozed_until=timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/s/{invite(customer)[1]}/", {"score": "2", "comment": "Slower"})
+    item = FollowUp.objects.get(customer=customer)  # the snoozed one, brought up to date
+    assert (item.status, item.reason) == ("snoozed", 'Answered NPS 2: "Slower"')
+    FollowUp.objects.update(status="done")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/s/{invite(customer)[1]}/", {"score": "1", "comment": "Broken"})
+    assert list(
+        FollowUp.objects.filter(customer=customer).order_by("id").values_list("status", "reason")
+    ) == [("done", 'Answered NPS 2: "Slower"'), ("open", 'Answered NPS 1: "Broken"')]
+
+
 def test_without_any_scores_the_follow_up_is_worth_zero(
     client, invite, django_capture_on_commit_callbacks
 ):
