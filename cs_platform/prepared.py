@@ -6,7 +6,8 @@ the short statements of a survey answer that was half of the database's work: ab
 whole). A `Prepared` statement is prepared once per connection and then run by name.
 On SQLite it is plain SQL. Prepared statements live in the database session, so a
 pooler in front of Postgres must keep sessions (pgbouncer's session mode, not its
-transaction mode).
+transaction mode), and a migration that changes the columns a prepared SELECT returns
+needs the web workers restarted, as every deploy does.
 """
 
 import re
