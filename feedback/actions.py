@@ -23,7 +23,7 @@ class AlreadyAnswered(Exception):
     """The answer was recorded more than the grace period ago and is final."""
 
 
-# The answer's hot path, in SQL (see record_response). Postgres and SQLite both run it.
+# The answer's hot path, in SQL (see record_response): two statements on SQLite, one on Postgres.
 INSERT_RESPONSE = """
     INSERT INTO feedback_surveyresponse (invitation_id, customer_id, kind, score, comment,
         language, sentiment, responded_at, updated_at)
