@@ -73,6 +73,10 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-development-key-only-used-when-DJANGO_DEBUG-is-on-0123456789"
 
+# After changing SECRET_KEY, list the old one here: sessions and survey reminder links
+# made with it keep working.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -234,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
         "kwargs": {"chunks": env_int("SCORING_CHUNKS", 1)},
     },
+    "survey-reminders": {"task": "feedback.send_reminders", "schedule": 60 * 60},
     "purge-finished-import-files": {
         "task": "customers.purge_old_import_files",
         "schedule": 24 * 60 * 60,

@@ -1,3 +1,4 @@
+import base64
 import hashlib
 import secrets
 from datetime import timedelta
@@ -6,6 +7,7 @@ from django.conf import settings
 from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from cs_platform.prepared import Prepared
@@ -34,6 +36,14 @@ class Survey(models.Model):
         help_text=_("Do not survey a customer again within this many days."),
     )
     link_days = models.PositiveIntegerField(_("link lifetime, days"), default=30)
+    reminder_days = models.PositiveIntegerField(
+        _("reminder after days"),
+        default=3,
+        help_text=_(
+            "Send one reminder to those who have not answered after this many days "
+            "(0: no reminder)."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -55,6 +65,14 @@ class Survey(models.Model):
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_token(seed: str, secret: str | None = None) -> str:
+    """An invitation's link token, derived from its random seed with the secret key, so
+    that a reminder can carry the same links while only the token's hash is stored: the
+    database alone gives no usable link. 192 bits, URL-safe."""
+    digest = salted_hmac("survey-link", seed, secret=secret, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
 # What the public pages need of an invitation's survey (the rest loads if touched).
@@ -94,8 +112,10 @@ class SurveyInvitationQuerySet(models.QuerySet):
 
 class SurveySendQuerySet(models.QuerySet):
     def with_outcomes(self):
-        """Each sending with how many of its invitations were opened and answered."""
+        """Each sending with how many of its invitations were reminded, opened and
+        answered."""
         return self.annotate(
+            reminded=models.Count("invitations", filter=Q(invitations__reminded_at__isnull=False)),
             opened=models.Count("invitations", filter=Q(invitations__opened_at__isnull=False)),
             answered=models.Count("invitations", filter=Q(invitations__responded_at__isnull=False)),
         )
@@ -131,11 +151,14 @@ class SurveyInvitation(models.Model):
         SurveySend, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # 128 random bits; with the secret key they give the link token (link_token).
+    token_seed = models.CharField(max_length=32, blank=True, editable=False)
     channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
 
     objects = SurveyInvitationQuerySet.as_manager()
@@ -151,12 +174,14 @@ class SurveyInvitation(models.Model):
 
     @classmethod
     def create_for(cls, survey: Survey, customer: Customer, channel="email", send=None):
-        """A new invitation and its raw token (192 random bits; shown once, never stored)."""
-        token = secrets.token_urlsafe(24)
+        """A new invitation and its link token (never stored; see link_token)."""
+        seed = secrets.token_hex(16)
+        token = link_token(seed)
         invitation = cls.objects.create(
             survey=survey,
             customer=customer,
             token_hash=hash_token(token),
+            token_seed=seed,
             channel=channel,
             send=send,
             expires_at=timezone.now() + timedelta(days=survey.link_days),
@@ -166,6 +191,18 @@ class SurveyInvitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
+
+    def recover_token(self) -> str | None:
+        """The link token again, for a reminder: derived with the secret key or, after a
+        key change, one of SECRET_KEY_FALLBACKS. None if no key gives the stored hash
+        (older invitations have no seed)."""
+        if not self.token_seed:
+            return None
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
+            token = link_token(self.token_seed, secret)
+            if hash_token(token) == self.token_hash:
+                return token
+        return None
 
 
 class SurveyResponse(models.Model):

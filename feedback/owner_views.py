@@ -103,7 +103,15 @@ class SurveyForm(forms.ModelForm):
             "followup_zh",
             "recontact_days",
             "link_days",
+            "reminder_days",
         ]
+
+    def clean(self):
+        data = super().clean()
+        reminder, link = data.get("reminder_days"), data.get("link_days")
+        if reminder and link is not None and reminder >= link:
+            self.add_error("reminder_days", _("The reminder must go out before the link expires."))
+        return data
 
 
 @require_GET

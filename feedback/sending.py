@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -45,10 +46,13 @@ def eligibility(survey: Survey, customers) -> tuple[list[int], Counter]:
     return eligible, skipped
 
 
-def survey_email(invitation: SurveyInvitation, token: str) -> EmailMultiAlternatives:
+def survey_email(
+    invitation: SurveyInvitation, token: str, reminder: bool = False
+) -> EmailMultiAlternatives:
     """Plain text + HTML in the customer's language, one link per score (opening the page
     with that score chosen; nothing is recorded until the customer taps Send), an
-    unsubscribe link and the RFC 8058 one-click headers."""
+    unsubscribe link and the RFC 8058 one-click headers. A reminder is the same e-mail
+    with the same links, saying that it is one."""
     customer, survey = invitation.customer, invitation.survey
     language = customer.locale or settings.LANGUAGE_CODE
     base = f"{settings.SITE_URL}/s/{token}/"
@@ -62,9 +66,11 @@ def survey_email(invitation: SurveyInvitation, token: str) -> EmailMultiAlternat
             "survey_url": base,
             "unsubscribe_url": f"{base}unsubscribe/",
             "language": language,
+            "reminder": reminder,
         }
+        subject = _("Reminder: %(question)s") if reminder else _("A quick question: %(question)s")
         message = EmailMultiAlternatives(
-            subject=_("A quick question: %(question)s") % {"question": context["question"]},
+            subject=subject % {"question": context["question"]},
             body=render_to_string("feedback/email/invitation.txt", context),
             to=[customer.email],
             headers={
@@ -97,4 +103,51 @@ def send_to(send: SurveySend, customer_ids: list[int]) -> int:
         SurveyInvitation.objects.filter(pk__in=invitations).update(sent_at=timezone.now())
         sent += len(messages)
         SurveySend.objects.filter(pk=send.pk).update(sent=len(already) + sent)
+    return sent
+
+
+def due_for_reminder(survey: Survey, now):
+    """Invitations of `survey` e-mailed at least its reminder_days ago, not answered, not
+    reminded yet, with a day of link life left, to customers who can still be e-mailed."""
+    return (
+        survey.invitations.filter(
+            channel=SurveyInvitation.Channel.EMAIL,
+            sent_at__lte=now - timedelta(days=survey.reminder_days),
+            responded_at__isnull=True,
+            reminded_at__isnull=True,
+            expires_at__gt=now + timedelta(days=1),
+            customer__survey_opt_out=False,
+        )
+        .exclude(token_seed="")
+        .exclude(customer__email="")
+        .annotate(email_lower=Lower("customer__email"))
+        .exclude(email_lower__in=Unsubscribe.objects.values("email"))
+    )
+
+
+def send_reminders(now=None) -> int:
+    """One reminder per invitation, for every survey with reminder_days set; returns how
+    many were sent. Each batch is marked reminded before its e-mails go out, so a second
+    worker or a rerun never sends twice (a failed SMTP batch is not retried)."""
+    now = now or timezone.now()
+    connection = get_connection()
+    sent = 0
+    for survey in Survey.objects.filter(reminder_days__gt=0):
+        ids = list(due_for_reminder(survey, now).values_list("pk", flat=True))
+        for start in range(0, len(ids), BATCH):
+            with transaction.atomic():
+                batch = list(
+                    SurveyInvitation.objects.select_for_update(of=("self",))
+                    .select_related("customer", "survey")
+                    .filter(pk__in=ids[start : start + BATCH], reminded_at__isnull=True)
+                )
+                tokens = {invitation.pk: invitation.recover_token() for invitation in batch}
+                batch = [invitation for invitation in batch if tokens[invitation.pk]]
+                SurveyInvitation.objects.filter(pk__in=[i.pk for i in batch]).update(
+                    reminded_at=now
+                )
+            connection.send_messages(
+                [survey_email(invitation, tokens[invitation.pk], True) for invitation in batch]
+            )
+            sent += len(batch)
     return sent

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from .models import SurveySend
-from .sending import send_to
+from .sending import send_reminders, send_to
 
 
 @shared_task(name="feedback.send_survey", acks_late=True)
@@ -15,3 +15,9 @@ def send_survey(send_id: int, customer_ids: list[int]) -> int:
     sent = send_to(send, customer_ids)
     SurveySend.objects.filter(pk=send_id).update(finished_at=timezone.now())
     return sent
+
+
+@shared_task(name="feedback.send_reminders")
+def send_survey_reminders() -> int:
+    """Hourly (beat): one reminder to each invitee who has not answered in time."""
+    return send_reminders()

@@ -328,6 +328,7 @@ def test_a_new_survey_takes_the_defaults_from_settings(owner_client):
             "question_en": "Happy?",
             "recontact_days": 45,
             "link_days": 14,
+            "reminder_days": 3,
         },
     )
     survey = Survey.objects.get()
