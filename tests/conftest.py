@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from customers.models import Customer
+from feedback.models import Survey
 
 OWNER_PASSWORD = "correct horse battery staple"
 
@@ -39,6 +40,20 @@ def owner(django_user_model):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
+
+
+@pytest.fixture
+def nps():
+    """An NPS survey in English and Chinese, with a follow-up question."""
+    return Survey.objects.create(
+        name="NPS",
+        kind="nps",
+        recontact_days=60,
+        question_en="How likely are you to recommend us?",
+        question_zh="您有多大可能向朋友推荐我们？",
+        followup_en="What is the main reason for your score?",
+        followup_zh="您打分的主要原因是什么？",
+    )
 
 
 @pytest.fixture

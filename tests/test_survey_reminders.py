@@ -14,17 +14,6 @@ from tests.conftest import make_customer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def nps():
-    return Survey.objects.create(
-        name="NPS",
-        kind="nps",
-        reminder_days=3,
-        question_en="How likely are you to recommend us?",
-        question_zh="您有多大可能向朋友推荐我们？",
-    )
-
-
 def remind(capsys) -> str:
     call_command("send_survey_reminders")
     return capsys.readouterr().out

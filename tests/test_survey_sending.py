@@ -8,22 +8,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from feedback.models import Survey, SurveyInvitation, SurveySend, Unsubscribe
+from feedback.models import SurveyInvitation, SurveySend, Unsubscribe
 from segmentation.models import SavedSegment
 from tests.conftest import make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def nps():
-    return Survey.objects.create(
-        name="NPS",
-        kind="nps",
-        recontact_days=60,
-        question_en="How likely are you to recommend us?",
-        question_zh="您有多大可能向朋友推荐我们？",
-    )
 
 
 def send_all(capsys, survey, *extra):

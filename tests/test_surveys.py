@@ -16,18 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def nps():
-    return Survey.objects.create(
-        name="Quarterly NPS",
-        kind="nps",
-        question_en="How likely are you to recommend us to a friend?",
-        question_zh="您有多大可能向朋友推荐我们？",
-        followup_en="What is the main reason for your score?",
-        followup_zh="您打分的主要原因是什么？",
-    )
-
-
-@pytest.fixture
 def invite(nps):
     def make(customer=None, survey=None):
         return SurveyInvitation.create_for(survey or nps, customer or make_customer())
