@@ -139,7 +139,11 @@ def send_reminders(now=None) -> int:
                 batch = list(
                     SurveyInvitation.objects.select_for_update(of=("self",))
                     .select_related("customer", "survey")
-                    .filter(pk__in=ids[start : start + BATCH], reminded_at__isnull=True)
+                    .filter(
+                        pk__in=ids[start : start + BATCH],
+                        reminded_at__isnull=True,
+                        responded_at__isnull=True,  # an answer may have come in since
+                    )
                 )
                 tokens = {invitation.pk: invitation.recover_token() for invitation in batch}
                 batch = [invitation for invitation in batch if tokens[invitation.pk]]
