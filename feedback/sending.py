@@ -150,8 +150,6 @@ def send_reminders(now=None) -> int:
                 SurveyInvitation.objects.filter(pk__in=[i.pk for i in batch]).update(
                     reminded_at=now
                 )
-            connection.send_messages(
-                [survey_email(invitation, tokens[invitation.pk], True) for invitation in batch]
-            )
+            connection.send_messages([survey_email(i, tokens[i.pk], reminder=True) for i in batch])
             sent += len(batch)
     return sent

@@ -72,9 +72,9 @@ def test_no_reminder_once_answered_unsubscribed_opted_out_expiring_or_switched_o
     )
     older, _ = invite()  # made before links had a seed: its link cannot be rebuilt
     SurveyInvitation.objects.filter(pk=older.pk).update(token_seed="")
-    quiet = Survey.objects.create(name="No reminders", kind="csat", question_en="Ok?")
-    quiet.reminder_days = 0
-    quiet.save()
+    quiet = Survey.objects.create(
+        name="No reminders", kind="csat", question_en="Ok?", reminder_days=0
+    )
     invite(survey=quiet)
     assert "1 reminder(s) sent." in remind(capsys)
     assert [m.to for m in mail.outbox] == [["waiting@example.com"]]
