@@ -3,6 +3,8 @@ from zoneinfo import ZoneInfo
 from django.http import HttpResponse
 from django.utils import timezone
 
+from metrics.models import AccountSettings
+
 
 def healthz_middleware(get_response):
     """Answer /healthz/ before host checks and HTTPS redirects, so container health
@@ -23,9 +25,7 @@ def account_display_middleware(get_response):
     def middleware(request):
         if not request.user.is_authenticated:
             return get_response(request)
-        from metrics.models import ScoringSettings
-
-        request.account = ScoringSettings.display()
+        request.account = AccountSettings.display()
         timezone.activate(ZoneInfo(request.account["time_zone"]))
         try:
             return get_response(request)

@@ -129,7 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "customers.context_processors.navigation",
+                "customers.followups.context_processors.navigation",
             ],
         },
     },

@@ -1,42 +1,11 @@
-"""State changes the owner makes from the web app (views and the API call these)."""
+"""State changes to customers and their timeline (views and the API call these).
+The follow-up queue's own actions are in customers.followups.actions."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from django.db import transaction
 from django.utils import timezone
 
-from .models import (
-    Customer,
-    Direction,
-    FollowUp,
-    FollowUpStatus,
-    Interaction,
-    InteractionKind,
-)
-
-
-@transaction.atomic
-def complete_followup(item: FollowUp, note: str = "") -> Interaction:
-    """Mark the item done; what was done is logged on the customer's timeline, so the
-    "no contact" rule and the health score see the contact."""
-    now = timezone.now()
-    item.status, item.completed_at, item.outcome = FollowUpStatus.DONE, now, note
-    item.save(update_fields=["status", "completed_at", "outcome", "updated_at"])
-    return Interaction.objects.create(
-        customer_id=item.customer_id,
-        kind=InteractionKind.NOTE,
-        direction=Direction.OUTBOUND,
-        occurred_at=now,
-        subject=f"Follow-up done: {item.get_rule_display()}"[:300],
-        body=note,
-    )
-
-
-def snooze_followup(item: FollowUp, until: date) -> None:
-    item.status, item.snoozed_until = FollowUpStatus.SNOOZED, until
-    item.save(update_fields=["status", "snoozed_until", "updated_at"])
+from .models import Customer, Direction, Interaction, InteractionKind
 
 
 def log_interaction(customer: Customer, kind: str, subject: str, body: str = "") -> Interaction:

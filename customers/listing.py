@@ -9,6 +9,9 @@ from django import forms
 from django.db.models import F, FilteredRelation, Q
 from django.utils.translation import gettext_lazy
 
+from metrics.models import ScoringRun
+from segmentation.models import SavedSegment
+
 from .models import Customer, LifecycleStage
 
 PAGE_SIZE = 50
@@ -185,3 +188,8 @@ def _cheap_count(data: dict, run, by_score: bool, customers) -> int | None:
     matching = _customer_filters(Customer.objects.all(), data)
     unscored = matching.filter(created_at__gte=run.started_at).exclude(scores__run=run)
     return matching.count() - unscored.count()
+
+
+def segment_customers(segment: SavedSegment):
+    """A saved segment's customers: its stored filters applied to the current run."""
+    return filtered_customers(CustomerFilter(segment.filters), ScoringRun.objects.current())

@@ -14,15 +14,6 @@ class LifecycleStage(models.TextChoices):
 
 
 class CustomerQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(lifecycle_stage__in=[LifecycleStage.ACTIVE, LifecycleStage.AT_RISK])
-
-    def at_risk(self):
-        return self.filter(lifecycle_stage=LifecycleStage.AT_RISK)
-
-    def surveyable(self):
-        return self.filter(survey_opt_out=False).exclude(email="")
-
     def with_tag(self, tag: str):
         # JSON containment is not available on SQLite; the quoted text match is exact
         # there because tags are stored as a JSON list of strings.

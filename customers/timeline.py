@@ -8,6 +8,8 @@ from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
 
+from feedback.models import SurveyResponse
+
 from .models import Customer
 
 PAGE = 20
@@ -21,8 +23,6 @@ class Event:
 
 
 def _sources(customer: Customer):
-    from feedback.models import SurveyResponse
-
     return [
         ("order", customer.orders.all(), "occurred_at"),
         ("interaction", customer.interactions.all(), "occurred_at"),

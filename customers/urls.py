@@ -1,13 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
-from .views import customers, dashboard, followups, imports, settings
+from .views import customers, imports, settings
 
 urlpatterns = [
-    path("", dashboard.home, name="home"),
-    path("runs/<int:run_id>/", dashboard.run_detail, name="run-detail"),
-    path("followups/", followups.queue, name="followups"),
-    path("followups/<int:item_id>/done/", followups.done, name="followup-done"),
-    path("followups/<int:item_id>/snooze/", followups.snooze, name="followup-snooze"),
+    path("", include("customers.dashboard.urls")),
+    path("followups/", include("customers.followups.urls")),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/bulk/", customers.bulk_action, name="customers-bulk"),
     path("customers/export.csv", imports.export_customers, name="customers-export"),

@@ -13,14 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from cs_platform.prepared import Prepared
 from customers.models import Customer
 
+from .scales import SCALES
+
 
 class SurveyKind(models.TextChoices):
     NPS = "nps", _("NPS (0-10)")
     CSAT = "csat", _("CSAT (1-5)")
     CES = "ces", _("CES (1-7)")
-
-
-SCALES = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5), SurveyKind.CES: (1, 7)}
 
 
 class Survey(models.Model):

@@ -20,15 +20,17 @@ from django.views.decorators.vary import vary_on_headers
 
 from cs_platform import charts
 from cs_platform.csv_export import streaming_csv
+from customers.listing import segment_customers
 from customers.models import Customer
-from metrics.io import local_naive
-from metrics.models import ScoringSettings
+from metrics.models import AccountSettings
+from metrics.tables import local_naive
 from segmentation.models import SavedSegment
 
-from .actions import start_send
 from .models import Survey, SurveyResponse, SurveySend
-from .results import filter_comments, score_group, summarise
+from .results import filter_comments, summarise
+from .scales import group as score_group
 from .sending import SKIP_REASONS, eligibility
+from .tasks import start_send
 
 GROUP_LABELS = {
     "promoter": gettext_lazy("Promoters (9–10)"),
@@ -135,7 +137,7 @@ def survey_form(request, survey_id=None):
     survey = get_object_or_404(Survey, pk=survey_id) if survey_id else None
     initial = {}
     if survey is None:
-        account = ScoringSettings.load()
+        account = AccountSettings.load()
         initial = {
             "recontact_days": account.survey_recontact_days,
             "link_days": account.survey_link_days,
@@ -160,7 +162,11 @@ def _audience(request):
     if choice == "segment":
         segment = SavedSegment.objects.filter(pk=number("segment")).first()
         if segment:
-            return segment.customers(), _("segment %(name)s") % {"name": segment.name}, choice
+            return (
+                segment_customers(segment),
+                _("segment %(name)s") % {"name": segment.name},
+                choice,
+            )
     elif choice == "picked":
         ids = request.session.get("survey_audience") or []
         return (

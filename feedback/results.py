@@ -7,15 +7,8 @@ import pandas as pd
 
 from metrics.feedback_scores import SCORERS, monthly_trend
 
+from .scales import group as score_group
 from .sentiment import label, themes
-
-
-def score_group(kind: str, score: float) -> str:
-    if kind == "nps":
-        return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
-    if kind == "csat":
-        return "satisfied" if score >= 4 else "neutral" if score == 3 else "unsatisfied"
-    return "easy" if score <= 3 else "neutral" if score == 4 else "hard"
 
 
 def summarise(kind: str, responses: pd.DataFrame, invited: int) -> dict:

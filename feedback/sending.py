@@ -13,6 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from customers.models import Customer
+
 from .models import Survey, SurveyInvitation, SurveySend, Unsubscribe
 
 SKIP_REASONS = ("no_email", "unsubscribed", "opted_out", "recently_surveyed")
@@ -86,8 +88,6 @@ def survey_email(
 
 def send_to(send: SurveySend, customer_ids: list[int]) -> int:
     """Invite and e-mail these customers in batches; returns how many were sent."""
-    from customers.models import Customer
-
     sent = 0
     already = set(send.invitations.values_list("customer_id", flat=True))
     todo = [c for c in customer_ids if c not in already]

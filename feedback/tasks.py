@@ -1,10 +1,19 @@
 """Celery tasks for surveys: thin wrappers around feedback.sending."""
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from .models import SurveySend
-from .sending import send_reminders, send_to
+from .sending import eligibility, send_reminders, send_to
+
+
+def start_send(survey, customers, audience: str):
+    """Work out who is eligible, record the skip counts, and queue the e-mails."""
+    eligible, skipped = eligibility(survey, customers)
+    send = SurveySend.objects.create(survey=survey, audience=audience, skipped=dict(skipped))
+    transaction.on_commit(lambda: send_survey.delay(send.pk, eligible))
+    return send, len(eligible), skipped
 
 
 @shared_task(name="feedback.send_survey", acks_late=True)

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from cs_platform.ratelimit import rate_limited
+from customers.followups.answers import follow_up_safely
 
 from .actions import AlreadyAnswered, record_response, unsubscribe
 from .models import SurveyInvitation
@@ -67,7 +68,11 @@ def survey_page(request, token):
             return render(request, "feedback/survey.html", context, status=400)
         try:
             response, created = record_response(
-                invitation, form.cleaned_data["score"], form.cleaned_data["comment"], language
+                invitation,
+                form.cleaned_data["score"],
+                form.cleaned_data["comment"],
+                language,
+                after_commit=follow_up_safely,
             )
         except AlreadyAnswered:
             return render(request, "feedback/thanks.html", {**context, "final": True})

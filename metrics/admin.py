@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from .models import CustomerScore, ScoringRun, ScoringSettings
+from .models import AccountSettings, CustomerScore, ScoringRun
 
 
-@admin.register(ScoringSettings)
-class ScoringSettingsAdmin(admin.ModelAdmin):
+@admin.register(AccountSettings)
+class AccountSettingsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
-        return not ScoringSettings.objects.exists()
+        return not AccountSettings.objects.exists()
 
 
 @admin.register(ScoringRun)

@@ -10,7 +10,8 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from . import churn, clv
-from .rfm import calendar_day, rfm_summary
+from .inputs import Tables
+from .purchase_summary import calendar_day, rfm_summary
 
 
 def holdout_purchase_days(transactions: pd.DataFrame, start, end) -> pd.Series:
@@ -44,12 +45,12 @@ def _churn_classifier(transactions, day, calibration_end, horizon_days, ids, bou
         }
     )
     none = pd.Series(pd.NaT, index=ids, dtype="datetime64[ns]")
-    data = {
-        "orders": orders,
-        "customers": pd.DataFrame(
+    data = Tables(
+        orders=orders,
+        customers=pd.DataFrame(
             {"signup_date": none, "churned_at": none, "mrr": 0.0, "plan": ""}, index=ids
         ),
-        "interactions": pd.DataFrame(
+        interactions=pd.DataFrame(
             {
                 c: pd.Series(dtype="datetime64[ns]")
                 for c in ("occurred_at", "opened_at", "resolved_at")
@@ -59,7 +60,7 @@ def _churn_classifier(transactions, day, calibration_end, horizon_days, ids, bou
             kind=pd.Series(dtype=str),
             direction=pd.Series(dtype=str),
         ),
-        "responses": pd.DataFrame(
+        responses=pd.DataFrame(
             {
                 "customer_id": pd.Series(dtype=object),
                 "kind": pd.Series(dtype=str),
@@ -67,7 +68,7 @@ def _churn_classifier(transactions, day, calibration_end, horizon_days, ids, bou
                 "responded_at": pd.Series(dtype="datetime64[ns]"),
             }
         ),
-    }
+    )
     risk = churn.fit_and_predict(data, calibration_end, horizon_days=int(round(horizon_days)))
     if risk.method != "classifier":
         return {"method": risk.method, "reason": risk.reason}

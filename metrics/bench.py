@@ -150,10 +150,10 @@ def main():
 def run_benchmark(args, folder: Path) -> None:
     from django.db import connection
 
-    from metrics import io
+    from customers.followups.nightly import score_and_refresh
+    from metrics import tables
     from metrics.clv import BGNBDParams
     from metrics.models import CustomerScore, ScoringRun
-    from metrics.run import run_scoring
 
     t0 = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(1) as pool:
@@ -165,13 +165,13 @@ def run_benchmark(args, folder: Path) -> None:
     )
 
     t0 = time.perf_counter()
-    orders = io.read_orders()
+    orders = tables.read_orders()
     read_seconds = time.perf_counter() - t0
     print(f"I/O floor, read {len(orders):,} orders into pandas: {read_seconds:.1f} s")
     del orders
 
     t0 = time.perf_counter()
-    run = run_scoring(as_of=AS_OF)
+    run = score_and_refresh(as_of=AS_OF)
     total = time.perf_counter() - t0
     print(
         f"full scoring run: {total:.1f} s for {run.customers:,} customers; "
@@ -185,7 +185,7 @@ def run_benchmark(args, folder: Path) -> None:
     scores = pd.DataFrame.from_records(CustomerScore.objects.filter(run=run).values())
     dummy = ScoringRun.objects.create(as_of=date(2000, 1, 2), status="failed")
     t0 = time.perf_counter()
-    io.write_scores(dummy, scores.drop(columns=["id", "run_id"]))
+    tables.write_scores(dummy, scores.drop(columns=["id", "run_id"]))
     write_seconds = time.perf_counter() - t0
     print(f"I/O floor, write {len(scores):,} score rows: {write_seconds:.1f} s")
     dummy.delete()

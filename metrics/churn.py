@@ -18,7 +18,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from .rfm import calendar_day
+from .inputs import Tables
+from .purchase_summary import calendar_day
 
 FEATURES = [
     "recency_days",
@@ -51,7 +52,7 @@ class ChurnResult:
     features: pd.DataFrame | None = None  # the features as of the prediction day
 
 
-def build_features(data: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
+def build_features(data: Tables, cutoff: pd.Timestamp) -> pd.DataFrame:
     """Features as of `cutoff` for customers with a purchase or signup on or before it.
 
     `data`: orders (customer_id, occurred_at, amount, kind), customers (index id:
@@ -61,9 +62,9 @@ def build_features(data: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
     """
     cutoff = pd.Timestamp(cutoff).normalize()
     end = cutoff + pd.Timedelta(days=1)  # include the cut-off day
-    orders = data["orders"]
+    orders = data.orders
     orders = orders[(orders["occurred_at"] < end) & ~orders["kind"].eq("refund")]
-    customers = data["customers"]
+    customers = data.customers
     known = customers[
         (customers["signup_date"].isna() | (customers["signup_date"] < end))
         & (customers["churned_at"].isna() | (customers["churned_at"] >= end))
@@ -105,7 +106,7 @@ def build_features(data: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
         recent.groupby("customer_id")["amount"].sum().reindex(frame.index, fill_value=0.0)
     )
 
-    inter = data["interactions"]
+    inter = data.interactions
     inter = inter[inter["occurred_at"] < end]
     logins = inter[
         inter["kind"].eq("usage") & (inter["occurred_at"] >= cutoff - pd.Timedelta(days=29))
@@ -130,7 +131,7 @@ def build_features(data: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
         frame.index
     )
 
-    responses = data["responses"]
+    responses = data.responses
     responses = responses[responses["responded_at"] < end].sort_values("responded_at")
     for kind in ("nps", "csat"):
         latest = responses[responses["kind"].eq(kind)].groupby("customer_id")["score"].last()
@@ -151,18 +152,18 @@ def subscribed_at(customers: pd.DataFrame, moment: pd.Timestamp) -> pd.Series:
     return subscriber & (churned_at.isna() | (churned_at >= moment))
 
 
-def churn_labels(data: dict, cutoff: pd.Timestamp, horizon_days: int, ids: pd.Index) -> pd.Series:
+def churn_labels(data: Tables, cutoff: pd.Timestamp, horizon_days: int, ids: pd.Index) -> pd.Series:
     """1 if the customer churned in (cutoff, cutoff + horizon], else 0, for `ids`."""
     cutoff = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
     until = cutoff + pd.Timedelta(days=horizon_days)
-    orders = data["orders"]
+    orders = data.orders
     window = orders[
         (orders["occurred_at"] >= cutoff)
         & (orders["occurred_at"] < until)
         & ~orders["kind"].eq("refund")
     ]
     bought = set(window["customer_id"].unique())
-    customers = data["customers"]
+    customers = data.customers
     subscriber = (customers["mrr"] > 0) | customers["churned_at"].notna()
     churned_sub = customers["churned_at"].between(cutoff, until, inclusive="left")
     is_sub = subscriber.reindex(ids, fill_value=False).to_numpy()
@@ -186,7 +187,7 @@ def _dataset(data, cutoffs, horizon_days, still_active_days):
 
 
 def fit_and_predict(
-    data: dict,
+    data: Tables,
     as_of: pd.Timestamp,
     horizon_days: int = 90,
     history_cutoffs: int = 4,
@@ -198,7 +199,7 @@ def fit_and_predict(
     on as_of - horizon, refit on all of them, predict as of `as_of`."""
     as_of = pd.Timestamp(as_of).normalize()
     latest_labelled = as_of - pd.Timedelta(days=horizon_days)
-    first_data = data["orders"]["occurred_at"].min() if len(data["orders"]) else as_of
+    first_data = data.orders["occurred_at"].min() if len(data.orders) else as_of
     cutoffs = [latest_labelled - pd.Timedelta(days=30 * k) for k in range(history_cutoffs)]
     cutoffs = [c for c in cutoffs if c - pd.Timedelta(days=30) > first_data]
     current = build_features(data, as_of)

@@ -158,14 +158,6 @@ def expected_purchases(params: BGNBDParams, t, frequency, recency, T) -> np.ndar
     return numerator / (1 + odds_dead)
 
 
-def expected_purchases_new_customer(params: BGNBDParams, t) -> np.ndarray:
-    """E[X(t)] for a randomly chosen new customer (2005a, eq. 7)."""
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    t = np.asarray(t, float)
-    hyp = special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
-
-
 def gamma_gamma_log_likelihood(params, frequency, monetary) -> np.ndarray:
     p, q, gamma = params
     x = np.asarray(frequency, float)
@@ -252,13 +244,6 @@ def discounted_purchases(
         total += (cumulative - previous) / (1 + monthly_discount) ** m
         previous = cumulative
     return total
-
-
-def discounted_cash_flow_clv(cash_flows, rate: float) -> float:
-    """sum_t CF_t / (1 + r)^t, t = 1..n. (1000, 800, 600 at 10% -> 2021.04)."""
-    flows = np.asarray(cash_flows, float)
-    periods = np.arange(1, len(flows) + 1)
-    return float((flows / (1 + rate) ** periods).sum())
 
 
 def subscription_clv(arpa, gross_margin, monthly_churn_rate) -> np.ndarray:

@@ -1,10 +1,13 @@
-"""NPS, CSAT and CES over answered survey responses (DESIGN.md). Pure pandas."""
+"""NPS, CSAT and CES over answered survey responses (docs/metrics.md#survey-scores).
+Pure pandas."""
 
 from __future__ import annotations
 
 import math
 
 import pandas as pd
+
+from feedback.scales import DETRACTOR_MAX, PROMOTER_MIN, SATISFIED_CSAT_MIN
 
 
 def nps(scores) -> dict:
@@ -15,8 +18,8 @@ def nps(scores) -> dict:
     """
     values = pd.Series(scores, dtype=float).dropna()
     n = len(values)
-    promoters = int((values >= 9).sum())
-    detractors = int((values <= 6).sum())
+    promoters = int((values >= PROMOTER_MIN).sum())
+    detractors = int((values <= DETRACTOR_MAX).sum())
     passives = n - promoters - detractors
     if n == 0:
         return {"nps": None, "n": 0, "promoters": 0, "passives": 0, "detractors": 0, "margin": None}
@@ -39,7 +42,10 @@ def csat(scores) -> dict:
     values = pd.Series(scores, dtype=float).dropna()
     if values.empty:
         return {"csat": None, "n": 0}
-    return {"csat": round(100 * float((values >= 4).mean()), 1), "n": int(len(values))}
+    return {
+        "csat": round(100 * float((values >= SATISFIED_CSAT_MIN).mean()), 1),
+        "n": int(len(values)),
+    }
 
 
 def ces(scores) -> dict:
@@ -74,9 +80,3 @@ def monthly_trend(responses: pd.DataFrame, kind: str) -> pd.DataFrame:
         for month, group in subset.groupby(months)
     ]
     return pd.DataFrame(rows)
-
-
-def latest_per_customer(responses: pd.DataFrame, kind: str) -> pd.Series:
-    """Each customer's most recent score of this kind."""
-    subset = responses[responses["kind"].eq(kind)].sort_values("responded_at")
-    return subset.groupby("customer_id")["score"].last()

@@ -10,17 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer
 
 from .health import DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS
-
-DEFAULT_FOLLOWUP_RULES = {
-    "detractor": {"enabled": True, "due_days": 2, "lookback_days": 14},
-    "health_drop": {"enabled": True, "points": 20},
-    "value_at_risk": {"enabled": True, "top_share": 0.05, "min_value": 50},
-    "no_contact": {"enabled": True, "days": 60, "top_share": 0.1},
-    "renewal": {"enabled": True, "days": 30},
-    "onboarding": {"enabled": True, "days": [7, 30]},
-    "ticket_open": {"enabled": True, "days": 3},
-    "promoter": {"enabled": True, "lookback_days": 14},
-}
+from .inputs import ScoringConfig
 
 
 def default_weights():
@@ -31,16 +21,14 @@ def default_thresholds():
     return dict(DEFAULT_THRESHOLDS)
 
 
-def default_rules():
-    return {rule: dict(params) for rule, params in DEFAULT_FOLLOWUP_RULES.items()}
+CACHE_KEY = "account-settings"
 
 
-DISPLAY_CACHE_KEY = "account-display-settings"
-
-
-class ScoringSettings(models.Model):
-    """The owner's settings (one row): scoring knobs, follow-up rules, survey defaults,
-    currency and time zone. Edited on /settings/."""
+class AccountSettings(models.Model):
+    """The owner's settings (one row): currency and time zone, scoring knobs, the
+    follow-up rules' parameters (only what the owner changed; each rule's defaults live
+    with the rule in customers.followups.rules), survey defaults. Edited on /settings/.
+    The table keeps its first name."""
 
     health_weights = models.JSONField(default=default_weights)
     health_thresholds = models.JSONField(default=default_thresholds)
@@ -58,7 +46,7 @@ class ScoringSettings(models.Model):
     nightly_hour = models.PositiveSmallIntegerField(
         default=3, help_text=_("Hour of the day (owner's time zone) for the nightly run.")
     )
-    followup_rules = models.JSONField(default=default_rules)
+    followup_rules = models.JSONField(default=dict)  # rule name -> changed parameters
     survey_recontact_days = models.PositiveIntegerField(
         default=90,
         help_text=_("New surveys: do not survey a customer again within this many days."),
@@ -76,6 +64,7 @@ class ScoringSettings(models.Model):
     )
 
     class Meta:
+        db_table = "metrics_scoringsettings"
         verbose_name = verbose_name_plural = _("account settings")
         constraints = [
             models.CheckConstraint(condition=Q(nightly_hour__lte=23), name="nightly_hour_range"),
@@ -86,26 +75,28 @@ class ScoringSettings(models.Model):
         ]
 
     def __str__(self):
-        return "Scoring settings"
+        return "Account settings"
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        cache.delete(DISPLAY_CACHE_KEY)
+        cache.delete(CACHE_KEY)
 
     @classmethod
-    def load(cls) -> "ScoringSettings":
+    def load(cls) -> "AccountSettings":
         settings, _ = cls.objects.get_or_create(pk=1)
         return settings
 
     @classmethod
+    def cached(cls) -> "AccountSettings":
+        """The row for every page view and survey answer, without a query each time
+        (cached for five minutes; saving refreshes it)."""
+        return cache.get_or_set(CACHE_KEY, cls.load, timeout=300)
+
+    @classmethod
     def display(cls) -> dict:
-        """Time zone and currency for the owner's pages (cached; saving refreshes it)."""
-
-        def read():
-            row = cls.load()
-            return {"time_zone": row.zone.key, "currency": row.currency_code}
-
-        return cache.get_or_set(DISPLAY_CACHE_KEY, read, timeout=300)
+        """Time zone and currency for the owner's pages."""
+        row = cls.cached()
+        return {"time_zone": row.zone.key, "currency": row.currency_code}
 
     @property
     def zone(self) -> ZoneInfo:
@@ -115,8 +106,16 @@ class ScoringSettings(models.Model):
     def currency_code(self) -> str:
         return self.currency or django_settings.ACCOUNT_CURRENCY
 
-    def rule(self, name: str) -> dict:
-        return {**DEFAULT_FOLLOWUP_RULES.get(name, {}), **self.followup_rules.get(name, {})}
+    def scoring_config(self) -> ScoringConfig:
+        return ScoringConfig(
+            health_weights=self.health_weights,
+            health_thresholds=self.health_thresholds,
+            horizon_days=self.horizon_days,
+            inactive_after_days=self.inactive_after_days,
+            clv_months=self.clv_months,
+            monthly_discount=self.monthly_discount,
+            gross_margin=self.gross_margin,
+        )
 
 
 class ScoringRunQuerySet(models.QuerySet):

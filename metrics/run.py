@@ -1,4 +1,5 @@
-"""One scoring run: lock, read, fit once, score in chunks, switch over atomically.
+"""One scoring run: lock, read, fit once, score in chunks, switch over atomically
+(docs/architecture.md#a-night).
 
 Pages only ever read the current run, and a run becomes current in one transaction
 after all its rows are written; a failure anywhere leaves the previous run current
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import pickle
 import traceback
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import numpy as np
@@ -20,10 +22,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from customers import followups
-
-from . import io, scoring
-from .models import CustomerScore, ScoringRun, ScoringSettings
+from . import scoring, tables
+from .models import AccountSettings, CustomerScore, ScoringRun
 
 log = logging.getLogger(__name__)
 CHUNK_SIZE = 50_000
@@ -34,16 +34,9 @@ class ScoringLocked(RuntimeError):
     """Another scoring run is in progress."""
 
 
-def config_from(settings_row: ScoringSettings) -> dict:
-    return {
-        "health_weights": settings_row.health_weights,
-        "health_thresholds": settings_row.health_thresholds,
-        "horizon_days": settings_row.horizon_days,
-        "inactive_after_days": settings_row.inactive_after_days,
-        "clv_months": settings_row.clv_months,
-        "monthly_discount": settings_row.monthly_discount,
-        "gross_margin": settings_row.gross_margin,
-    }
+# What else must change in the switch-over's transaction: the follow-up queue passes
+# its refresh (scoring sits below the queue and never imports it).
+SwitchOver = Callable[[ScoringRun, pd.DataFrame], object]
 
 
 def start_run(as_of: date) -> ScoringRun:
@@ -63,9 +56,13 @@ def start_run(as_of: date) -> ScoringRun:
 
 
 def run_scoring(
-    as_of: date | None = None, progress=None, chunk_size: int = CHUNK_SIZE
+    as_of: date | None = None,
+    progress=None,
+    chunk_size: int = CHUNK_SIZE,
+    on_switch_over: SwitchOver | None = None,
 ) -> ScoringRun:
-    """The whole run in this process. `progress(done, total)` after each chunk."""
+    """The whole run in this process. `progress(done, total)` after each chunk;
+    `on_switch_over(run, facts)` inside the transaction that makes the run current."""
     as_of = as_of or timezone.localdate()
     run = start_run(as_of)
     try:
@@ -75,7 +72,7 @@ def run_scoring(
             score_and_write(run, fitted, ids[start : start + chunk_size])
             if progress:
                 progress(min(start + chunk_size, len(ids)), len(ids))
-        finalize(run, fitted)
+        finalize(run, fitted, on_switch_over)
     except BaseException as exc:  # Ctrl-C too: never leave the lock behind
         fail(run, exc)
         raise
@@ -85,10 +82,10 @@ def run_scoring(
 
 def fit(run: ScoringRun) -> scoring.Fitted:
     watch = scoring.Stopwatch()
-    data = scoring.as_seen_on(io.read_all(), run.as_of)
+    data = scoring.as_seen_on(tables.read_all(), run.as_of)
     watch.lap("read")
     fitted = scoring.fit_population(
-        data, pd.Timestamp(run.as_of), config_from(ScoringSettings.load())
+        data, pd.Timestamp(run.as_of), AccountSettings.load().scoring_config()
     )
     ScoringRun.objects.filter(pk=run.pk).update(
         customers=len(fitted.facts), timings={**watch.timings, **fitted.timings}
@@ -98,9 +95,9 @@ def fit(run: ScoringRun) -> scoring.Fitted:
 
 def score_and_write(run: ScoringRun, fitted: scoring.Fitted, ids) -> int:
     started = timezone.now()
-    previous = io.previous_health(run.as_of, ids)
+    previous = tables.previous_health(run.as_of, ids)
     rows = scoring.score_chunk(fitted, ids, previous)
-    written = io.write_scores(run, rows)
+    written = tables.write_scores(run, rows)
     run.refresh_from_db(fields=["progress", "timings"])
     timings = run.timings
     timings["score_and_write"] = round(
@@ -110,9 +107,11 @@ def score_and_write(run: ScoringRun, fitted: scoring.Fitted, ids) -> int:
     return written
 
 
-def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
+def finalize(
+    run: ScoringRun, fitted: scoring.Fitted, on_switch_over: SwitchOver | None = None
+) -> None:
     """Make the run current (unless it backfills an earlier day), drop same-day
-    duplicates and old history, refresh the queue."""
+    duplicates and old history, and call `on_switch_over` in the same transaction."""
     columns = ["clv", "value_at_risk", "health", "health_band"]
     scores = pd.DataFrame.from_records(
         CustomerScore.objects.filter(run=run).values_list(*columns), columns=columns
@@ -129,7 +128,7 @@ def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
         "value_at_risk_total": round(float(scores["value_at_risk"].sum()), 2),
         "health_bands": scores["health_band"].value_counts().to_dict(),
         # The bands these scores were given, so the dashboard colours them the same way.
-        "health_thresholds": fitted.config["health_thresholds"],
+        "health_thresholds": fitted.config.health_thresholds,
         # Customers per 10-point health bucket (0-9, ..., 90-100): the dashboard's histogram.
         "health_histogram": np.histogram(scores["health"].dropna(), bins=range(0, 101, 10))[
             0
@@ -155,8 +154,8 @@ def finalize(run: ScoringRun, fitted: scoring.Fitted) -> None:
             pk=run.pk
         ).delete()
         prune_history(run.as_of)
-        if not backfill:
-            followups.refresh_queue(run, fitted.facts)
+        if not backfill and on_switch_over is not None:
+            on_switch_over(run, fitted.facts)
     if connection.vendor == "postgresql":
         # Fresh planner statistics and visibility map, or the customer list's index
         # walks and counts go unused after a bulk load until autovacuum gets round to it.

@@ -18,23 +18,14 @@ from segmentation import clusters as clustering
 from segmentation.rfm import behaviour_state, rfm_segments
 
 from . import churn, clv, feedback_scores, health, retention, support
-from .rfm import rfm_summary
-
-DEFAULT_CONFIG = {
-    "health_weights": health.DEFAULT_WEIGHTS,
-    "health_thresholds": health.DEFAULT_THRESHOLDS,
-    "horizon_days": 90,
-    "inactive_after_days": 90,
-    "clv_months": 12,
-    "monthly_discount": 0.01,
-    "gross_margin": None,
-}
+from .inputs import ScoringConfig, Tables
+from .purchase_summary import rfm_summary
 
 
 @dataclass
 class Fitted:
     as_of: pd.Timestamp
-    config: dict
+    config: ScoringConfig
     bgnbd: clv.BGNBDParams | None
     gamma_gamma: clv.GammaGammaParams | None
     facts: pd.DataFrame  # one row per customer id
@@ -54,7 +45,7 @@ class Stopwatch:
         self._last = now
 
 
-def as_seen_on(data: dict, as_of) -> dict:
+def as_seen_on(data: Tables, as_of) -> Tables:
     """The data as it stood at the end of day `as_of`, so that a run for a past day (a
     backfill) sees only its past: later orders, interactions and answers left out,
     later ticket replies and cancellations not yet happened, customers who signed up
@@ -74,26 +65,25 @@ def as_seen_on(data: dict, as_of) -> dict:
             frame[column] = frame[column].where(frame[column] < end)
         return frame
 
-    interactions = before(data["interactions"], "occurred_at")
-    customers = data["customers"]
+    interactions = before(data.interactions, "occurred_at")
+    customers = data.customers
     signed_up_later = customers["signup_date"] >= end
     if signed_up_later.any():
         customers = customers[~signed_up_later]
-    return {
-        **data,
-        "orders": before(data["orders"], "occurred_at"),
-        "interactions": not_yet(interactions, ["first_response_at", "resolved_at"]),
-        "responses": before(data["responses"], "responded_at"),
-        "customers": not_yet(customers, ["churned_at"]),
-    }
+    return Tables(
+        orders=before(data.orders, "occurred_at"),
+        interactions=not_yet(interactions, ["first_response_at", "resolved_at"]),
+        responses=before(data.responses, "responded_at"),
+        customers=not_yet(customers, ["churned_at"]),
+    )
 
 
-def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
-    config = {**DEFAULT_CONFIG, **(config or {})}
+def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> Fitted:
+    config = config or ScoringConfig()
     as_of = pd.Timestamp(as_of).normalize()
     watch = Stopwatch()
-    customers = data["customers"]
-    orders = data["orders"]
+    customers = data.customers
+    orders = data.orders
     rfm = rfm_summary(orders, as_of)
     watch.lap("rfm")
 
@@ -119,7 +109,7 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
         if bgnbd
         else pd.Series(dtype=float)
     )
-    risk = churn.fit_and_predict(data, as_of, config["horizon_days"], fallback=1 - p_alive)
+    risk = churn.fit_and_predict(data, as_of, config.horizon_days, fallback=1 - p_alive)
     metrics["churn"] = {"method": risk.method, "reason": risk.reason, **risk.metrics}
     watch.lap("churn")
 
@@ -137,7 +127,7 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
     signup = customers["signup_date"].reindex(facts.index)
     start = pd.concat([facts["first"], signup], axis=1).min(axis=1)
     facts["tenure_days"] = (as_of - start) / pd.Timedelta(days=1)
-    interactions = data["interactions"]
+    interactions = data.interactions
     logins = (
         interactions[interactions["kind"].eq("usage")].groupby("customer_id")["occurred_at"].max()
     )
@@ -165,7 +155,7 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
         if "margin" in orders
         else pd.Series(dtype=float)
     )
-    facts["margin"] = margins.reindex(facts.index).fillna(config["gross_margin"] or 1.0)
+    facts["margin"] = margins.reindex(facts.index).fillna(config.gross_margin or 1.0)
 
     buyers = facts["last"].notna()
     segments = rfm_segments(
@@ -183,7 +173,7 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
         "lifecycle_stage"
     ].reindex(facts.index).eq("churned")
     facts["behaviour"] = behaviour_state(
-        facts["days_since_activity"], churned, inactive_after_days=config["inactive_after_days"]
+        facts["days_since_activity"], churned, inactive_after_days=config.inactive_after_days
     )
     cluster_input = pd.DataFrame(
         {
@@ -211,9 +201,11 @@ def fit_population(data: dict, as_of, config: dict | None = None) -> Fitted:
     return Fitted(as_of, config, bgnbd, gamma_gamma, facts, metrics, summary, watch.timings)
 
 
-def population_summary(data, facts, rfm, as_of, config) -> dict:
+def population_summary(
+    data: Tables, facts: pd.DataFrame, rfm: pd.DataFrame, as_of, config: ScoringConfig
+) -> dict:
     """The numbers the dashboard shows about the whole base (JSON-ready)."""
-    orders, customers = data["orders"], data["customers"]
+    orders, customers = data.orders, data.customers
     day = pd.Timedelta(days=1)
     revenue = {
         f"last_{n}d": float(
@@ -228,7 +220,7 @@ def population_summary(data, facts, rfm, as_of, config) -> dict:
             "amount",
         ].sum()
     )
-    spans = retention.activity_spans(customers, rfm, as_of, config["inactive_after_days"])
+    spans = retention.activity_spans(customers, rfm, as_of, config.inactive_after_days)
     month_start = as_of.to_period("M").to_timestamp()
     by_month = retention.retention_by_period(
         spans, month_start - pd.DateOffset(months=12), month_start
@@ -243,8 +235,8 @@ def population_summary(data, facts, rfm, as_of, config) -> dict:
     nrr = None
     if not mrr.empty and len(mrr.columns) >= 13:
         nrr = retention.net_revenue_retention(mrr, mrr.columns[-13], mrr.columns[-1])
-    responses = data["responses"]
-    tickets = data["interactions"][data["interactions"]["kind"].eq("ticket")]
+    responses = data.responses
+    tickets = data.interactions[data.interactions["kind"].eq("ticket")]
     buyers = facts[facts["rfm_r"].notna()]
     grid = buyers.groupby(["rfm_r", "rfm_f"]).agg(
         customers=("revenue", "size"), revenue=("revenue", "sum")
@@ -367,9 +359,9 @@ def score_chunk(fitted: Fitted, ids, previous: pd.DataFrame | None = None) -> pd
             rfm,
             fitted.bgnbd,
             fitted.gamma_gamma,
-            horizon_days=config["horizon_days"],
-            months=config["clv_months"],
-            monthly_discount=config["monthly_discount"],
+            horizon_days=config.horizon_days,
+            months=config.clv_months,
+            monthly_discount=config.monthly_discount,
             margin=facts.loc[buyers, "margin"],
         )
         out = out.join(predicted.drop(columns=["p_alive"]))
@@ -381,9 +373,9 @@ def score_chunk(fitted: Fitted, ids, previous: pd.DataFrame | None = None) -> pd
     out = _subscription_clv(out, config)
     out["value_at_risk"] = (out["churn_probability"].fillna(0) * out["clv"].fillna(0)).round(2)
 
-    parts = health.components(out, config["inactive_after_days"])
-    out["health"] = health.health_score(parts, config["health_weights"])
-    out["health_band"] = health.band(out["health"].fillna(0), config["health_thresholds"]).where(
+    parts = health.components(out, config.inactive_after_days)
+    out["health"] = health.health_score(parts, config.health_weights)
+    out["health_band"] = health.band(out["health"].fillna(0), config.health_thresholds).where(
         out["health"].notna(), ""
     )
     if previous is not None and len(previous):
@@ -403,7 +395,7 @@ def score_chunk(fitted: Fitted, ids, previous: pd.DataFrame | None = None) -> pd
     return out[SCORE_COLUMNS]
 
 
-def _subscription_clv(out: pd.DataFrame, config: dict) -> pd.DataFrame:
+def _subscription_clv(out: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
     """Subscribers (MRR > 0) get CLV = MRR x margin / monthly churn (DESIGN.md), the
     monthly churn taken from their own churn probability over the horizon and
     floored at 1/120 (a ten-year lifetime at most). Purchase-count models do not fit
@@ -412,7 +404,7 @@ def _subscription_clv(out: pd.DataFrame, config: dict) -> pd.DataFrame:
     if not subscriber.any():
         return out
     p = out.loc[subscriber, "churn_probability"].clip(0, 0.999)
-    monthly = (1 - (1 - p) ** (clv.DAYS_PER_MONTH / config["horizon_days"])).clip(lower=1 / 120)
+    monthly = (1 - (1 - p) ** (clv.DAYS_PER_MONTH / config.horizon_days)).clip(lower=1 / 120)
     out.loc[subscriber, "clv"] = clv.subscription_clv(
         out.loc[subscriber, "mrr"], out.loc[subscriber, "margin"], monthly
     )

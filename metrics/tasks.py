@@ -1,12 +1,15 @@
-"""Celery tasks for scoring: thin wrappers around metrics.run."""
+"""Celery tasks for scoring: thin wrappers around metrics.run (and, at the end of a
+run, the follow-up queue's refresh: tasks sit above both)."""
 
 import logging
 
 from celery import chord, shared_task
 from django.utils import timezone
 
+from customers.followups import nightly
+
 from . import run as runs
-from .models import ScoringRun, ScoringSettings
+from .models import AccountSettings, CustomerScore, ScoringRun
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +18,7 @@ log = logging.getLogger(__name__)
 def nightly_scoring(chunks: int = 1) -> str:
     """Beat calls this hourly; it starts the day's run at the owner's chosen hour
     (so the hour can change in settings without restarting beat) and only once a day."""
-    account = ScoringSettings.load()
+    account = AccountSettings.load()
     now = timezone.localtime(timezone=account.zone)
     if now.hour != account.nightly_hour:
         return "not the hour"
@@ -51,8 +54,6 @@ def score_part(run_id: int, part: int, parts: int) -> int:
     run = ScoringRun.objects.get(pk=run_id)
     fitted = runs.load_fitted(run_id)
     ids = fitted.facts.index[part::parts]
-    from .models import CustomerScore
-
     CustomerScore.objects.filter(run=run, customer_id__in=list(map(int, ids))).delete()
     return runs.score_and_write(run, fitted, ids)
 
@@ -63,7 +64,7 @@ def finish_scoring(run_id: int) -> str:
     if run.status != ScoringRun.Status.RUNNING:
         return run.status
     try:
-        runs.finalize(run, runs.load_fitted(run_id))
+        nightly.finish(run, runs.load_fitted(run_id))
     except Exception as exc:
         runs.fail(run, exc)
         raise

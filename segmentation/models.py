@@ -17,9 +17,3 @@ class SavedSegment(models.Model):
 
     def __str__(self):
         return self.name
-
-    def customers(self):
-        from customers.listing import CustomerFilter, filtered_customers
-        from metrics.models import ScoringRun
-
-        return filtered_customers(CustomerFilter(self.filters), ScoringRun.objects.current())

@@ -3,10 +3,12 @@
 import numpy as np
 import pandas as pd
 
+from metrics.inputs import Tables
+
 AS_OF = pd.Timestamp("2026-06-30")
 
 
-def shop(customers: int = 1500, seed: int = 3) -> dict:
+def shop(customers: int = 1500, seed: int = 3) -> Tables:
     """Customers buy at their own rate until they quit. Before quitting they open
     support tickets and stop logging in: the signal a churn model should find."""
     rng = np.random.default_rng(seed)
@@ -61,19 +63,19 @@ def shop(customers: int = 1500, seed: int = 3) -> dict:
             "responded_at": pd.Series(dtype="datetime64[ns]"),
         }
     )
-    return {
-        "orders": orders[orders["occurred_at"] <= AS_OF].reset_index(drop=True),
-        "customers": customers_frame,
-        "interactions": interactions[interactions["occurred_at"] <= AS_OF].reset_index(drop=True),
-        "responses": responses,
-    }
+    return Tables(
+        orders=orders[orders["occurred_at"] <= AS_OF].reset_index(drop=True),
+        customers=customers_frame,
+        interactions=interactions[interactions["occurred_at"] <= AS_OF].reset_index(drop=True),
+        responses=responses,
+    )
 
 
-def load_into_db(data: dict) -> dict:
+def load_into_db(data: Tables) -> dict:
     """Write a shop() into the database; returns {frame customer id: Customer pk}."""
     from customers.models import Customer, Interaction, Order
 
-    customers = data["customers"]
+    customers = data.customers
     objects = Customer.objects.bulk_create(
         Customer(
             external_id=f"s{cid}",
@@ -92,7 +94,7 @@ def load_into_db(data: dict) -> dict:
             occurred_at=row.occurred_at.tz_localize(utc).to_pydatetime(),
             amount=round(row.amount, 2),
         )
-        for i, row in enumerate(data["orders"].itertuples())
+        for i, row in enumerate(data.orders.itertuples())
     )
     Interaction.objects.bulk_create(
         Interaction(
@@ -108,6 +110,6 @@ def load_into_db(data: dict) -> dict:
             if pd.isna(row.resolved_at)
             else row.resolved_at.tz_localize(utc).to_pydatetime(),
         )
-        for row in data["interactions"].itertuples()
+        for row in data.interactions.itertuples()
     )
     return ids

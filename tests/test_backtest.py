@@ -130,7 +130,7 @@ def test_unknown_columns_and_bad_dates_are_clear_errors(cdnow_csv, tmp_path):
 def test_backtest_trains_and_scores_the_churn_classifier_on_a_long_history(tmp_path, capsys):
     from tests.scoring_data import AS_OF, shop
 
-    orders = shop()["orders"]
+    orders = shop().orders
     path = tmp_path / "shop.csv"
     orders.assign(date=orders["occurred_at"].dt.strftime("%Y-%m-%d %H:%M:%S"))[
         ["customer_id", "date", "amount"]

@@ -4,8 +4,8 @@ Screenshots of each page go to artifacts/ for a human to look at."""
 
 import pytest
 
+from customers.followups.nightly import score_and_refresh
 from customers.models import FollowUp, Interaction
-from metrics.run import run_scoring
 from tests.conftest import OWNER_PASSWORD
 from tests.scoring_data import AS_OF, load_into_db, shop
 from tests.test_browser import ARTIFACTS, FLAGS, PHONE, chromium_path  # noqa: F401
@@ -16,7 +16,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 @pytest.fixture
 def scored_shop(owner):
     load_into_db(shop(customers=300, seed=5))
-    run_scoring(as_of=AS_OF.date())
+    score_and_refresh(as_of=AS_OF.date())
     items = list(FollowUp.objects.open_for_today()[:2])
     assert len(items) == 2, "the scoring run should have queued follow-ups"
     return items

@@ -1,5 +1,7 @@
 """The churn model learns a known signal, is honest about quality, and falls back openly."""
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -35,19 +37,19 @@ def test_probabilities_are_calibrated_on_held_out_time(result):
 def test_features_only_use_what_was_known_at_the_cutoff(data):
     cutoff = AS_OF - pd.Timedelta(days=200)
     early = churn.build_features(data, cutoff)
-    trimmed = {
-        **data,
-        "orders": data["orders"][data["orders"]["occurred_at"] < cutoff + pd.Timedelta(days=1)],
-        "interactions": data["interactions"][
-            data["interactions"]["occurred_at"] < cutoff + pd.Timedelta(days=1)
+    trimmed = replace(
+        data,
+        orders=data.orders[data.orders["occurred_at"] < cutoff + pd.Timedelta(days=1)],
+        interactions=data.interactions[
+            data.interactions["occurred_at"] < cutoff + pd.Timedelta(days=1)
         ],
-    }
+    )
     pd.testing.assert_frame_equal(early, churn.build_features(trimmed, cutoff))
 
 
 def test_a_customer_who_buys_in_the_window_is_not_churned(data):
     cutoff = AS_OF - pd.Timedelta(days=120)
-    orders = data["orders"]
+    orders = data.orders
     buyer = orders[
         (orders["occurred_at"] > cutoff + pd.Timedelta(days=1))
         & (orders["occurred_at"] < cutoff + pd.Timedelta(days=60))
@@ -57,11 +59,10 @@ def test_a_customer_who_buys_in_the_window_is_not_churned(data):
 
 
 def test_too_little_history_falls_back_to_one_minus_p_alive_and_says_so(data):
-    young = {
-        **data,
-        "orders": data["orders"][data["orders"]["occurred_at"] > AS_OF - pd.Timedelta(days=100)],
-    }
-    fallback = pd.Series(0.3, index=data["customers"].index)
+    young = replace(
+        data, orders=data.orders[data.orders["occurred_at"] > AS_OF - pd.Timedelta(days=100)]
+    )
+    fallback = pd.Series(0.3, index=data.customers.index)
     result = churn.fit_and_predict(young, AS_OF, horizon_days=90, fallback=fallback)
     assert result.method == "1 - P(alive)"
     assert "history" in result.reason

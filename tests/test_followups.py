@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
-from customers import followup_rules
-from customers.followups import sync
+from customers.followups import rules
+from customers.followups.actions import open_items
 from customers.models import FollowUp
-from metrics.models import DEFAULT_FOLLOWUP_RULES
 from tests.conftest import make_customer
 
 TODAY = pd.Timestamp("2026-06-30")
@@ -35,7 +34,6 @@ def scores(**columns):
 
 
 def run_rules(frame, customers=None, tickets=None, responses=None, **rule_overrides):
-    rules = {k: {**v, **rule_overrides.get(k, {})} for k, v in DEFAULT_FOLLOWUP_RULES.items()}
     customers = (
         customers
         if customers is not None
@@ -53,7 +51,8 @@ def run_rules(frame, customers=None, tickets=None, responses=None, **rule_overri
         if responses is not None
         else pd.DataFrame(columns=["customer_id", "kind", "score", "responded_at", "comment"])
     )
-    return followup_rules.candidates(frame, customers, tickets, responses, rules, TODAY)
+    inputs = rules.QueueInputs(frame, customers, tickets, responses, TODAY)
+    return rules.candidates(inputs, rule_overrides)
 
 
 def test_a_healthy_recent_customer_needs_nothing():
@@ -190,14 +189,14 @@ def candidate(customer, rule="value_at_risk", reason="At risk", value=100.0):
 @pytest.mark.django_db
 def test_an_open_item_is_updated_not_duplicated():
     customer = make_customer()
-    assert sync(candidate(customer)) == {"created": 1, "updated": 0}
-    assert sync(candidate(customer, reason="More at risk", value=250.0)) == {
+    assert open_items(candidate(customer)) == {"created": 1, "updated": 0}
+    assert open_items(candidate(customer, reason="More at risk", value=250.0)) == {
         "created": 0,
         "updated": 1,
     }
     item = FollowUp.objects.get()
     assert (item.reason, float(item.value_at_stake)) == ("More at risk", 250.0)
-    assert sync(candidate(customer, reason="More at risk", value=250.0)) == {
+    assert open_items(candidate(customer, reason="More at risk", value=250.0)) == {
         "created": 0,
         "updated": 0,
     }
@@ -206,10 +205,10 @@ def test_an_open_item_is_updated_not_duplicated():
 @pytest.mark.django_db
 def test_a_snoozed_item_keeps_its_snooze_and_reappears_when_due():
     customer = make_customer()
-    sync(candidate(customer))
+    open_items(candidate(customer))
     today = timezone.localdate()
     FollowUp.objects.update(status="snoozed", snoozed_until=today + timedelta(days=3))
-    sync(candidate(customer, reason="Still at risk"))
+    open_items(candidate(customer, reason="Still at risk"))
     item = FollowUp.objects.get()
     assert item.status == "snoozed" and item.reason == "Still at risk"
     assert not FollowUp.objects.open_for_today(today).exists()
@@ -219,9 +218,9 @@ def test_a_snoozed_item_keeps_its_snooze_and_reappears_when_due():
 @pytest.mark.django_db
 def test_done_items_stay_done_and_are_not_recreated_at_once():
     customer = make_customer()
-    sync(candidate(customer))
+    open_items(candidate(customer))
     FollowUp.objects.update(status="done", completed_at=timezone.now())
-    assert sync(candidate(customer)) == {"created": 0, "updated": 0}
+    assert open_items(candidate(customer)) == {"created": 0, "updated": 0}
     FollowUp.objects.update(completed_at=timezone.now() - timedelta(days=30))
-    assert sync(candidate(customer))["created"] == 1
+    assert open_items(candidate(customer))["created"] == 1
     assert FollowUp.objects.filter(status="done").count() == 1

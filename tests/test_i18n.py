@@ -29,11 +29,11 @@ def test_the_lockout_message_is_translated(client, owner):
 
 
 def test_follow_up_reasons_and_actions_speak_the_owners_language(owner_client):
-    from customers import followup_rules
+    from customers.followups import rules
     from customers.models import FollowUp
     from tests.conftest import make_customer
 
-    reason = followup_rules.say(
+    reason = rules.say(
         "Top customer (CLV %(clv)s) with no contact for %(days)s days", clv="1,200", days="45"
     )
     FollowUp.objects.create(

@@ -41,7 +41,7 @@ def test_a_run_scores_every_customer_and_becomes_current(shop_db):
 
 def test_a_failure_in_the_middle_keeps_the_previous_run_current(shop_db, monkeypatch):
     good = runs.run_scoring(as_of=DAY - timedelta(days=1))
-    real_write = runs.io.write_scores
+    real_write = runs.tables.write_scores
     calls = {"n": 0}
 
     def write_then_crash(run, frame):
@@ -50,7 +50,7 @@ def test_a_failure_in_the_middle_keeps_the_previous_run_current(shop_db, monkeyp
             raise OSError("disk full")
         return real_write(run, frame)
 
-    monkeypatch.setattr(runs.io, "write_scores", write_then_crash)
+    monkeypatch.setattr(runs.tables, "write_scores", write_then_crash)
     with pytest.raises(OSError):
         runs.run_scoring(as_of=DAY, chunk_size=150)
     failed = ScoringRun.objects.get(as_of=DAY)
@@ -152,9 +152,9 @@ def test_the_nightly_task_runs_once_at_the_owners_hour(shop_db, monkeypatch):
     from zoneinfo import ZoneInfo
 
     from metrics import tasks
-    from metrics.models import ScoringSettings
+    from metrics.models import AccountSettings
 
-    settings_row = ScoringSettings.load()
+    settings_row = AccountSettings.load()
     settings_row.nightly_hour = 4
     settings_row.save()
 

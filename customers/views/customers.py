@@ -18,7 +18,8 @@ from django.views.decorators.vary import vary_on_headers
 from cs_platform import charts
 from metrics.models import CustomerScore, ScoringRun
 
-from .. import actions, dashboard, timeline
+from .. import actions, timeline
+from ..dashboard.kpis import health_parts
 from ..listing import PAGE_SIZE, SEARCH_COUNT_CAP, CustomerFilter, listed_customers
 from ..models import Customer, InteractionKind
 
@@ -161,7 +162,7 @@ def customer_detail(request, customer_id):
     context = {
         "customer": customer,
         "score": score,
-        "parts": dashboard.health_parts(score.components) if score else [],
+        "parts": health_parts(score.components) if score else [],
         "history": _score_history(customer),
         "events": events,
         "more": more,

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from customers.dashboard.kpis import COMPONENT_LABELS
+from customers.followups import rules
+from customers.models import FollowUpRule
 from metrics.health import COMPONENTS
-from metrics.models import DEFAULT_FOLLOWUP_RULES, ScoringRun, ScoringSettings
-
-from ..dashboard import COMPONENT_LABELS
-from ..models import FollowUpRule
+from metrics.models import AccountSettings, ScoringRun
 
 PARAM_LABELS = {
     "due_days": gettext_lazy("due in (days)"),
@@ -37,7 +37,7 @@ class SettingsForm(forms.ModelForm):
     )
 
     class Meta:
-        model = ScoringSettings
+        model = AccountSettings
         fields = [
             "inactive_after_days",
             "horizon_days",
@@ -79,8 +79,8 @@ class SettingsForm(forms.ModelForm):
             )
         self.fields["threshold_green"].label = _("Green from (health ≥)")
         self.fields["threshold_yellow"].label = _("Yellow from (health ≥)")
-        for rule, defaults in DEFAULT_FOLLOWUP_RULES.items():
-            current = row.rule(rule)
+        for rule, defaults in rules.defaults().items():
+            current = rules.params(row.followup_rules, rule)
             self.fields[f"rule_{rule}_enabled"] = forms.BooleanField(
                 required=False, initial=current["enabled"], label=FollowUpRule(rule).label
             )
@@ -114,7 +114,7 @@ class SettingsForm(forms.ModelForm):
                 self[f"rule_{rule}_enabled"],
                 [self[f"rule_{rule}_{p}"] for p in defaults if p != "enabled"],
             )
-            for rule, defaults in DEFAULT_FOLLOWUP_RULES.items()
+            for rule, defaults in rules.defaults().items()
         ]
 
     def clean_currency(self):
@@ -130,7 +130,7 @@ class SettingsForm(forms.ModelForm):
         green, yellow = data.get("threshold_green"), data.get("threshold_yellow")
         if green is not None and yellow is not None and yellow >= green:
             self.add_error("threshold_yellow", _("Yellow must start below green."))
-        for rule, defaults in DEFAULT_FOLLOWUP_RULES.items():
+        for rule, defaults in rules.defaults().items():
             for param, default in defaults.items():
                 name = f"rule_{rule}_{param}"
                 if isinstance(default, list) and name in data:
@@ -149,7 +149,7 @@ class SettingsForm(forms.ModelForm):
                 "enabled": data[f"rule_{rule}_enabled"],
                 **{p: data[f"rule_{rule}_{p}"] for p in defaults if p != "enabled"},
             }
-            for rule, defaults in DEFAULT_FOLLOWUP_RULES.items()
+            for rule, defaults in rules.defaults().items()
         }
         return super().save(commit)
 
@@ -161,7 +161,7 @@ def _runs():
 @require_http_methods(["GET", "POST"])
 @login_required
 def settings_page(request):
-    form = SettingsForm(request.POST or None, instance=ScoringSettings.load())
+    form = SettingsForm(request.POST or None, instance=AccountSettings.load())
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Settings saved. The next scoring run uses them."))

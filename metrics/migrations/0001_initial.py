@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('monthly_discount', models.FloatField(default=0.01)),
                 ('gross_margin', models.FloatField(blank=True, help_text='Default gross margin 0-1 when orders carry none.', null=True)),
                 ('nightly_hour', models.PositiveSmallIntegerField(default=3, help_text="Hour of the day (owner's time zone) for the nightly run.")),
-                ('followup_rules', models.JSONField(default=metrics.models.default_rules)),
+                ('followup_rules', models.JSONField(default=dict)),
             ],
             options={
                 'verbose_name': 'scoring settings',

@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from customers.listing import segment_customers
 from customers.models import Customer
-from feedback.actions import start_send
 from feedback.models import Survey
 from feedback.sending import SKIP_REASONS, eligibility
+from feedback.tasks import start_send
 from segmentation.models import SavedSegment
 
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         if segment:
             try:
                 audience, label = (
-                    SavedSegment.objects.get(name=segment).customers(),
+                    segment_customers(SavedSegment.objects.get(name=segment)),
                     f"segment {segment}",
                 )
             except SavedSegment.DoesNotExist as exc:

@@ -48,7 +48,7 @@ class Command(BaseCommand):
 
     def _transactions(self, options) -> pd.DataFrame:
         if not options["transactions"]:
-            from metrics.io import read_orders
+            from metrics.tables import read_orders
 
             return read_orders()
         try:

@@ -3,7 +3,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from metrics.run import ScoringLocked, run_scoring
+from customers.followups.nightly import score_and_refresh
+from metrics.run import ScoringLocked
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
             sys.stdout.flush()
 
         try:
-            run = run_scoring(as_of=as_of, progress=progress)
+            run = score_and_refresh(as_of=as_of, progress=progress)
         except ScoringLocked as exc:
             raise CommandError(f"{exc}; try again when it has finished") from exc
         except Exception as exc:

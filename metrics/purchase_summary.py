@@ -1,4 +1,6 @@
-"""RFM summary of a transaction log (DESIGN.md "RFM summary"). Pure pandas."""
+"""RFM summary of a transaction log, the input of BG/NBD and Gamma-Gamma
+(docs/metrics.md#rfm-summary). Pure pandas. Not the RFM *segments*: those are
+segmentation.rfm."""
 
 from __future__ import annotations
 

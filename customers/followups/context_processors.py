@@ -1,4 +1,4 @@
-from .models import FollowUp
+from customers.models import FollowUp
 
 
 def navigation(request):

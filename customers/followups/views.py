@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from .. import actions
-from ..models import FollowUp, FollowUpRule
+from customers.models import FollowUp, FollowUpRule
+
+from . import actions
 
 DUE_CHOICES = [
     ("", gettext_lazy("Any time")),
@@ -77,16 +78,16 @@ def queue(request):
     page = Paginator(_queue(filters), 25).get_page(request.GET.get("page"))
     context = {"filters": filters, "page": page, "today": timezone.localdate()}
     if request.htmx and request.htmx.target == "queue-more":
-        return render(request, "customers/partials/_queue_items.html", context)
+        return render(request, "followups/partials/_queue_items.html", context)
     if request.htmx:
-        return render(request, "customers/partials/_queue.html", context)
-    return render(request, "customers/followups.html", context)
+        return render(request, "followups/partials/_queue.html", context)
+    return render(request, "followups/queue.html", context)
 
 
 def _item(request, item):
     """The item as it now stands (replaces it in the queue)."""
     context = {"item": item, "today": timezone.localdate()}
-    return render(request, "customers/partials/_queue_item.html", context)
+    return render(request, "followups/partials/_queue_item.html", context)
 
 
 @require_POST

@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cs_platform import charts
+from customers.models import FollowUp
 from metrics import health
 from metrics.models import ScoringRun
 
-from .. import dashboard
-from ..models import FollowUp
+from . import kpis
 
 
 def _earlier_run(run: ScoringRun) -> ScoringRun | None:
@@ -45,7 +45,7 @@ def home(request):
         )
         context.update(
             earlier=earlier,
-            kpis=dashboard.kpis(summary, earlier.summary if earlier else None),
+            kpis=kpis.kpis(summary, earlier.summary if earlier else None),
             health_chart=charts.bars([(f"{10 * i}", n, bands[i]) for i, n in enumerate(histogram)]),
             nps_chart=charts.line(
                 [(m["month"][2:], m["nps"]) for m in summary.get("nps_trend") or []],
@@ -55,12 +55,12 @@ def home(request):
             revenue_chart=charts.bars(
                 [(m["month"][2:], m["revenue"], "") for m in summary.get("revenue_by_month") or []]
             ),
-            cohorts=dashboard.cohort_rows(summary.get("cohorts")),
+            cohorts=kpis.cohort_rows(summary.get("cohorts")),
             cohort_months=range(13),
             bands=summary.get("health_bands") or {},
             followups=FollowUp.objects.open_for_today().select_related("customer")[:5],
         )
-    return render(request, "customers/home.html", context)
+    return render(request, "dashboard/home.html", context)
 
 
 @require_GET
@@ -70,6 +70,6 @@ def run_detail(request, run_id):
     recent = ScoringRun.objects.defer("fitted_state", "summary").order_by("-started_at")[:20]
     return render(
         request,
-        "customers/run_detail.html",
+        "dashboard/run_detail.html",
         {"run": run, "recent": recent, "title": _("Scoring run")},
     )

@@ -13,6 +13,8 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection
 
+from .inputs import Tables
+
 CHUNK = 200_000
 
 
@@ -112,13 +114,13 @@ def read_survey_responses() -> pd.DataFrame:
     return frame
 
 
-def read_all() -> dict:
-    return {
-        "orders": read_orders(),
-        "customers": read_customers(),
-        "interactions": read_interactions(),
-        "responses": read_survey_responses(),
-    }
+def read_all() -> Tables:
+    return Tables(
+        orders=read_orders(),
+        customers=read_customers(),
+        interactions=read_interactions(),
+        responses=read_survey_responses(),
+    )
 
 
 def previous_health(as_of, ids) -> pd.DataFrame:

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.queue, name="followups"),
+    path("<int:item_id>/done/", views.done, name="followup-done"),
+    path("<int:item_id>/snooze/", views.snooze, name="followup-snooze"),
+]
