@@ -5,7 +5,7 @@ customer-support vocabulary it lacks ("slow", "crashing", "refund" ... score 0 i
 plain VADER, so "Support was slow and the app keeps crashing." came out positive).
 Chinese: jieba word segmentation and our own lexicon with negators ("不推荐") and
 degree words ("太慢"). Accuracy on our labelled comments (tests/data) is measured in
-tests/test_sentiment.py.
+tests/feedback/test_sentiment.py.
 """
 
 from __future__ import annotations

@@ -13,7 +13,10 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection
 
+from cs_platform.bulk import upsert
+
 from .inputs import Tables
+from .models import CustomerScore, ScoringRun
 
 CHUNK = 200_000
 
@@ -126,8 +129,6 @@ def read_all() -> Tables:
 def previous_health(as_of, ids) -> pd.DataFrame:
     """Health of the same customers in the latest successful runs at least 7 and 30
     days before `as_of` (index customer id; columns health_7d, health_30d)."""
-    from .models import CustomerScore, ScoringRun
-
     out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
     for days, column in ((7, "health_7d"), (30, "health_30d")):
         run = (
@@ -148,10 +149,6 @@ def previous_health(as_of, ids) -> pd.DataFrame:
 
 def write_scores(run, frame: pd.DataFrame) -> int:
     """Bulk-insert CustomerScore rows (COPY on Postgres) for `run`."""
-    from cs_platform.bulk import upsert
-
-    from .models import CustomerScore
-
     rows = frame.assign(run_id=run.pk)
     rows["as_of"] = pd.to_datetime(rows["as_of"])
     upsert(CustomerScore, rows, key=None)

@@ -1,14 +1,24 @@
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from cs_platform.benchmarking import current_database_url
 from customers.models import Customer
 from feedback.models import Survey
+from metrics.models import CustomerScore, ScoringRun
 
 OWNER_PASSWORD = "correct horse battery staple"
+ROOT = Path(__file__).resolve().parent.parent
+HTMX = {"HX-Request": "true"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -72,3 +82,105 @@ def make_customer(**overrides) -> Customer:
     fields = {"external_id": f"cust-{n}", "name": f"Customer {n}", "email": f"c{n}@example.com"}
     fields.update(overrides)
     return Customer.objects.create(**fields)
+
+
+@pytest.fixture
+def scored():
+    """Three customers scored by a current run (hand-made, so each test is fast)."""
+    run = ScoringRun.objects.create(
+        as_of=timezone.localdate(),
+        status="succeeded",
+        is_current=True,
+        customers=3,
+        finished_at=timezone.now(),
+        summary={
+            "active_customers": 2,
+            "revenue": {"last_30d": 1200.0, "previous_30d": 1000.0},
+            "revenue_by_month": [{"month": "2026-10", "revenue": 900.0}],
+            "nps_90d": {"nps": 20.0, "n": 10, "margin": 55.0},
+            "nps_trend": [{"month": "2026-10", "nps": 20.0, "n": 10}],
+            "health_histogram": [0, 1, 0, 0, 0, 1, 0, 0, 1, 0],
+            "health_bands": {"red": 1, "yellow": 1, "green": 1},
+            "cohorts": [{"cohort": "2026-01", "customers": 3, "0": 1.0, "1": 0.66}],
+            "rfm_grid": [{"r": 5, "f": 5, "customers": 1, "revenue": 500.0}],
+            "segments": {"Champions": 1, "At risk": 1},
+            "clusters": {
+                "k": 1,
+                "silhouette": 0.5,
+                "groups": {"0": {"size": 3, "description": "typical customers", "medians": {}}},
+            },
+            "clv_total": 3000.0,
+            "value_at_risk_total": 400.0,
+        },
+    )
+    rows = [
+        ("Ana Red", "red", 20, 100.0, 0.8, "At risk", 3, 200.0),
+        ("Bo Yellow", "yellow", 55, 2500.0, 0.3, "Champions", None, 10.0),
+        ("Cy Green", "green", 90, 900.0, 0.1, "Champions", 10, 5.0),
+    ]
+    customers = []
+    for name, band, health, clv, churn, segment, nps, contact in rows:
+        customer = make_customer(name=name, plan="Pro" if band != "green" else "Basic")
+        CustomerScore.objects.create(
+            run=run,
+            customer=customer,
+            as_of=run.as_of,
+            health=health,
+            health_band=band,
+            clv=clv,
+            churn_probability=churn,
+            value_at_risk=round(clv * churn, 2),
+            rfm_segment=segment,
+            last_nps=nps,
+            days_since_contact=contact,
+            explanation=f"{name} explained.",
+            components={"parts": {"engagement": health}},
+        )
+        customers.append(customer)
+    return run, customers
+
+
+@pytest.fixture
+def real_worker():
+    """A `celery worker` process on the test database and the configured Redis."""
+    if connection.vendor != "postgresql":
+        pytest.fail("the real-worker test needs DATABASE_URL to point at Postgres")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cs_platform.test_settings",
+        "DATABASE_URL": current_database_url(),
+        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    from cs_platform.celery import app
+
+    app.control.purge()
+    app.conf.task_always_eager = False
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cs_platform",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield worker
+    app.conf.task_always_eager = True
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from metrics.backtest import run_backtest
 from metrics.clv import FitError
+from metrics.tables import read_orders
 
 
 class Command(BaseCommand):
@@ -48,8 +49,6 @@ class Command(BaseCommand):
 
     def _transactions(self, options) -> pd.DataFrame:
         if not options["transactions"]:
-            from metrics.tables import read_orders
-
             return read_orders()
         try:
             raw = pd.read_csv(options["transactions"], sep=None, engine="python", dtype=str)

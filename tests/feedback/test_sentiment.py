@@ -8,7 +8,7 @@ import pytest
 
 from feedback.sentiment import label, sentiment, terms, themes
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def labelled(language):

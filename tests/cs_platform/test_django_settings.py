@@ -9,7 +9,7 @@ from django.conf import settings
 
 from cs_platform.settings import database_from_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "SECRET_KEY": "x7#Kp2!vQz9@Lm4$Rt8^Wn1&Yb6*Hc3(Jd5)Fg0-Se2+Ua7=Ci9Mo",

@@ -1,22 +1,15 @@
-"""Celery tasks: eager by default, and (CI services stage) a real worker end to end."""
+"""Import tasks: eager by default, and (CI services stage) a real worker end to end."""
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection
 
-from cs_platform.benchmarking import current_database_url
 from customers.models import Customer, ImportJob
 from customers.tasks import purge_old_import_files, run_import
 
-ROOT = Path(__file__).resolve().parent.parent
 CSV = b"external_id,name,email\nc1,Ana,ana@example.com\nc2,Bo,bo@example.com\n"
 
 
@@ -69,52 +62,6 @@ def test_old_import_files_are_purged_but_jobs_stay():
     assert not path.exists() and ImportJob.objects.get(pk=job.pk).file.name == ""
 
 
-@pytest.fixture
-def real_worker():
-    """A `celery worker` process on the test database and the configured Redis."""
-    if connection.vendor != "postgresql":
-        pytest.fail("the real-worker test needs DATABASE_URL to point at Postgres")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cs_platform.test_settings",
-        "DATABASE_URL": current_database_url(),
-        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    from cs_platform.celery import app
-
-    app.control.purge()
-    app.conf.task_always_eager = False
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cs_platform",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield worker
-    app.conf.task_always_eager = True
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-
-
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_imports_an_uploaded_file_end_to_end(real_worker, owner_client):
@@ -135,27 +82,3 @@ def test_a_real_worker_imports_an_uploaded_file_end_to_end(real_worker, owner_cl
     real_worker.terminate()
     log = real_worker.communicate(timeout=30)[0]
     assert re.search(r"Task customers\.run_import\[[0-9a-f-]+\] succeeded", log), log
-
-
-@pytest.mark.services
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_a_chunked_scoring_run(real_worker):
-    from metrics.models import CustomerScore, ScoringRun
-    from metrics.tasks import start_scoring
-    from tests.scoring_data import AS_OF, load_into_db, shop
-
-    load_into_db(shop(customers=300, seed=8))
-    start_scoring.delay(chunks=2, as_of=AS_OF.date().isoformat())
-    deadline = time.monotonic() + 180
-    run = None
-    while time.monotonic() < deadline:
-        run = ScoringRun.objects.filter(as_of=AS_OF.date()).first()
-        if run and run.status != "running":
-            break
-        assert real_worker.poll() is None, real_worker.stdout.read()
-        time.sleep(1)
-    assert run is not None and run.status == "succeeded", run and run.error
-    assert run.is_current and CustomerScore.objects.filter(run=run).count() == 300
-    real_worker.terminate()
-    log = real_worker.communicate(timeout=30)[0]
-    assert len(re.findall(r"Task metrics\.score_part\[[0-9a-f-]+\] succeeded", log)) == 2, log

@@ -15,7 +15,7 @@ from feedback.models import Survey, SurveyResponse, SurveySend
 from feedback.sending import send_to
 from tests.conftest import make_customer
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -6,9 +6,9 @@ import pytest
 
 from customers.followups.nightly import score_and_refresh
 from customers.models import FollowUp, Interaction
+from tests.browser.test_survey_page_in_chromium import ARTIFACTS, FLAGS, PHONE, chromium_path  # noqa: F401
 from tests.conftest import OWNER_PASSWORD
 from tests.scoring_data import AS_OF, load_into_db, shop
-from tests.test_browser import ARTIFACTS, FLAGS, PHONE, chromium_path  # noqa: F401
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 

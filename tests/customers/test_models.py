@@ -1,4 +1,4 @@
-"""Database constraints protect the data; domain querysets say what they mean."""
+"""Database constraints protect the data."""
 
 from datetime import timedelta
 
@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import Customer, FollowUp, Interaction, Order
+from customers.models import Customer, Interaction, Order
 from tests.conftest import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -58,44 +58,6 @@ def test_a_ticket_cannot_be_answered_before_it_was_opened():
             first_response_at=now - timedelta(hours=1),
         )
     )
-
-
-def test_one_open_followup_per_customer_and_rule_but_done_ones_may_repeat():
-    customer = make_customer()
-    FollowUp.objects.create(customer=customer, rule="renewal", reason="Renews soon", status="done")
-    FollowUp.objects.create(customer=customer, rule="renewal", reason="Renews soon")
-    assert_violates(
-        lambda: FollowUp.objects.create(
-            customer=customer, rule="renewal", reason="again", status="snoozed"
-        )
-    )
-    FollowUp.objects.create(customer=customer, rule="manual", reason="Call back")
-    FollowUp.objects.create(customer=customer, rule="manual", reason="Send invoice")
-    assert FollowUp.objects.not_done().count() == 3
-
-
-def test_todays_queue_shows_open_and_expired_snoozes_most_at_stake_first():
-    today = timezone.localdate()
-    a, b, c, d = (make_customer() for _ in range(4))
-    small = FollowUp.objects.create(customer=a, rule="renewal", reason="r", value_at_stake=10)
-    big = FollowUp.objects.create(customer=b, rule="renewal", reason="r", value_at_stake=500)
-    woke = FollowUp.objects.create(
-        customer=c,
-        rule="renewal",
-        reason="r",
-        value_at_stake=50,
-        status="snoozed",
-        snoozed_until=today,
-    )
-    FollowUp.objects.create(
-        customer=d,
-        rule="renewal",
-        reason="r",
-        value_at_stake=900,
-        status="snoozed",
-        snoozed_until=today + timedelta(days=3),
-    )
-    assert list(FollowUp.objects.open_for_today(today)) == [big, woke, small]
 
 
 def test_with_tag_matches_a_whole_tag_only():

@@ -1,0 +1,48 @@
+"""The dashboard: KPI cards with formulas and trends, charts, the no-run state."""
+
+from datetime import timedelta
+
+import pytest
+
+from metrics.models import ScoringRun
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_dashboard_says_when_there_is_no_run_yet(owner_client):
+    page = owner_client.get("/").content.decode()
+    assert "No scoring run yet." in page and 'href="/settings/"' in page
+
+
+def test_the_dashboard_shows_kpis_with_formulas_trends_and_charts(owner_client, scored):
+    page = owner_client.get("/").content.decode()
+    assert 'data-kpi="revenue"' in page and "1,200" in page
+    assert "▲" in page and "vs previous 30 days" in page  # 1,200 against 1,000
+    assert 'data-tip="Sum of orders minus refunds' in page
+    assert "10 answers ± 55" in page  # a small sample looks uncertain
+    assert page.count("<svg") == 3  # health, NPS, revenue
+    assert 'id="cohorts"' in page and ">66<" in page
+
+
+def test_kpis_compare_with_a_run_four_weeks_older(owner_client, scored):
+    run, _ = scored
+    ScoringRun.objects.create(
+        as_of=run.as_of - timedelta(days=30),
+        status="succeeded",
+        summary={"active_customers": 5, "clv_total": 2000.0},
+    )
+    page = owner_client.get("/").content.decode()
+    active = page.split('data-kpi="active"')[1].split("data-kpi=")[0]
+    assert "▼" in active and "vs 4 weeks ago" in active and "worse" in active
+    clv = page.split('data-kpi="clv_total"')[1].split("data-kpi=")[0]
+    assert "▲" in clv and "1,000" in clv
+
+
+def test_the_health_histogram_is_coloured_by_the_runs_bands(owner_client, scored):
+    run, _ = scored
+    run.summary["health_thresholds"] = {"green": 80, "yellow": 50}
+    run.save()
+    page = owner_client.get("/").content.decode()
+    chart = page.split('id="health-chart"')[1].split("</svg>")[0]
+    colours = [part.split('"')[0] for part in chart.split('class="bar ')[1:]]
+    assert colours == ["red"] * 5 + ["yellow"] * 3 + ["green"] * 2

@@ -1,0 +1,127 @@
+"""The owner's survey pages: defaults, sending, results."""
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from customers.models import Customer
+from feedback.models import Survey, SurveyInvitation, SurveyResponse
+from metrics.models import AccountSettings
+from tests.conftest import HTMX, make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_survey_takes_the_defaults_from_settings(owner_client):
+    account = AccountSettings.load()
+    account.survey_recontact_days = 45
+    account.save()
+    assert 'value="45"' in owner_client.get("/surveys/new/").content.decode()
+    response = owner_client.post(
+        "/surveys/new/",
+        {
+            "name": "CSAT",
+            "kind": "csat",
+            "question_en": "Happy?",
+            "recontact_days": 45,
+            "link_days": 14,
+            "reminder_days": 3,
+        },
+    )
+    survey = Survey.objects.get()
+    assert response.url == f"/surveys/{survey.pk}/" and survey.link_days == 14
+
+
+def test_sending_previews_who_is_skipped_and_why_then_sends(
+    owner_client, scored, django_capture_on_commit_callbacks
+):
+    _, (ana, bo, cy) = scored
+    Customer.objects.filter(pk=bo.pk).update(email="")
+    Customer.objects.filter(pk=cy.pk).update(survey_opt_out=True)
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    preview = owner_client.get(
+        f"/surveys/{survey.pk}/send/?audience=all", headers=HTMX
+    ).content.decode()
+    assert "1 customer will get the e-mail" in preview
+    assert "1 — no e-mail address" in preview and "1 — opted out" in preview
+    assert not mail.outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(f"/surveys/{survey.pk}/send/", {"audience": "all"})
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [ana.email]
+    listing = owner_client.get("/surveys/").content.decode()
+    row = listing.split("NPS</a>")[1].split("</tr>")[0]
+    assert [cell.split("<")[0] for cell in row.split('class="num">')[1:4]] == ["1", "2", "0"]
+
+
+def test_the_results_page_shows_the_score_with_its_margin_and_filters_comments(owner_client):
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    for score, comment in [
+        (10, "Love the app"),
+        (9, ""),
+        (2, "Support was slow and the app keeps crashing."),
+    ]:
+        invitation, _ = SurveyInvitation.create_for(survey, make_customer())
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+        SurveyResponse.objects.create(
+            invitation=invitation,
+            customer=invitation.customer,
+            kind="nps",
+            score=score,
+            comment=comment,
+            sentiment=-0.6 if score < 5 else 0.6,
+        )
+    page = owner_client.get(f"/surveys/{survey.pk}/").content.decode()
+    assert "33.3" in page and "±" in page and "few answers" in page
+    negative = owner_client.get(
+        f"/surveys/{survey.pk}/?mood=negative", headers=HTMX
+    ).content.decode()
+    assert (
+        "keeps crashing" in negative and "Love the app" not in negative and "<html" not in negative
+    )
+
+
+def test_a_survey_can_be_sent_to_one_customer_from_their_page(owner_client, scored):
+    _, (ana, *_rest) = scored
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    page = owner_client.get(f"/customers/{ana.pk}/").content.decode()
+    link = f"/surveys/send-to-customer/{ana.pk}/"
+    assert link in page
+    send_page = owner_client.get(link, follow=True)
+    assert send_page.redirect_chain[-1][0] == (
+        f"/surveys/{survey.pk}/send/?audience=customer&customer={ana.pk}"
+    )
+    assert "1 customer will get the e-mail" in send_page.content.decode()
+
+
+def test_a_malformed_audience_shows_the_form_again_not_an_error(owner_client):
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    for query in ("audience=segment&segment=abc", "audience=customer&customer=1%20OR%201=1"):
+        page = owner_client.get(f"/surveys/{survey.pk}/send/?{query}")
+        assert page.status_code == 200 and "Choose who gets the survey" in page.content.decode()
+    assert (
+        owner_client.post(
+            f"/surveys/{survey.pk}/send/", {"audience": "segment", "segment": "x"}
+        ).status_code
+        == 200
+    )
+
+
+def test_the_results_page_counts_every_sendings_outcome_in_one_query(owner_client):
+    from feedback.models import SurveySend
+
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+
+    def queries_with(sends: int) -> int:
+        for _ in range(sends):
+            send = SurveySend.objects.create(survey=survey, audience="all", sent=1)
+            invitation, _token = SurveyInvitation.create_for(survey, make_customer(), send=send)
+            SurveyInvitation.objects.filter(pk=invitation.pk).update(opened_at=timezone.now())
+        with CaptureQueriesContext(connection) as queries:
+            page = owner_client.get(f"/surveys/{survey.pk}/").content.decode()
+        assert page.count('<td class="num">1</td>') >= 2 * sends  # sent 1, opened 1
+        return len(queries)
+
+    owner_client.get("/")  # the account's display settings are cached from here on
+    assert queries_with(2) == queries_with(8)

@@ -1,0 +1,68 @@
+"""RFM segments, behaviour states and clusters, by hand."""
+
+import numpy as np
+import pandas as pd
+
+from segmentation import clusters
+from segmentation.rfm import behaviour_state, quintile_scores, rfm_segments
+
+
+def test_quintiles_split_heavy_ties_evenly():
+    scores = quintile_scores(pd.Series([0] * 80 + [1, 2, 3, 4] * 5))
+    assert scores.value_counts().sort_index().tolist() == [20, 20, 20, 20, 20]
+
+
+def test_rfm_segments_name_champions_and_lost():
+    n = 100
+    days = pd.Series(np.arange(n, dtype=float))  # customer 0 bought most recently
+    freq = pd.Series(np.arange(n, 0, -1, dtype=float))  # and most often
+    money = pd.Series(np.linspace(100, 1, n))
+    seg = rfm_segments(days, freq, money)
+    assert seg.loc[0, "segment"] == "Champions" and (seg.loc[0, "r"], seg.loc[0, "f"]) == (5, 5)
+    assert seg.loc[n - 1, "segment"] == "Lost" and (seg.loc[n - 1, "r"], seg.loc[n - 1, "f"]) == (
+        1,
+        1,
+    )
+
+
+def test_behaviour_states():
+    days = pd.Series([3, 45, 200, 5, np.nan])
+    churned = pd.Series([False, False, False, True, False])
+    assert behaviour_state(days, churned).tolist() == [
+        "active",
+        "inactive",
+        "churned",
+        "churned",
+        "churned",
+    ]
+
+
+def test_clusters_find_planted_groups_and_describe_them():
+    rng = np.random.default_rng(0)
+    loyal = pd.DataFrame(
+        {
+            "days_since_last": rng.uniform(1, 10, 300),
+            "frequency": rng.uniform(20, 30, 300),
+            "monetary": rng.uniform(80, 120, 300),
+            "tenure_days": rng.uniform(600, 700, 300),
+        }
+    )
+    gone = pd.DataFrame(
+        {
+            "days_since_last": rng.uniform(300, 400, 300),
+            "frequency": rng.uniform(0, 1, 300),
+            "monetary": rng.uniform(5, 10, 300),
+            "tenure_days": rng.uniform(300, 400, 300),
+        }
+    )
+    result = clusters.cluster_customers(pd.concat([loyal, gone], ignore_index=True))
+    assert result.k == 2 and result.silhouette > 0.5
+    by_size = {d["description"] for d in result.descriptions.values()}
+    assert "recently active, frequent, high-spending, long-standing customers" in by_size
+    assert "long silent, rare, low-spending, new customers" in by_size
+    assert result.labels.iloc[:300].nunique() == 1
+
+
+def test_too_few_customers_are_not_clustered():
+    tiny = pd.DataFrame({c: [1.0] * 5 for c in clusters.FEATURES})
+    assert clusters.cluster_customers(tiny) is None
