@@ -35,8 +35,9 @@ run: install ## Migrate, load the demo shop, score it and serve it on http://127
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install browser ## Lint and run the whole test suite (SQLite, tasks in-process)
+test: install browser ## Lint, type-check the scoring modules, run the whole suite (SQLite, tasks in-process)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
 browser: ## Debian's chromium for the browser tests (installed when missing and possible)
@@ -44,9 +45,10 @@ browser: ## Debian's chromium for the browser tests (installed when missing and 
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null); } || \
 	  echo "chromium is not installed and cannot be installed here: browser tests will be skipped (CI fails them)"
 
-lint: install ## ruff check and format check
+lint: install ## ruff check, format check, mypy on the pure scoring modules
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 worker: install ## A Celery worker (needs REDIS_URL)
 	$(VENV)/bin/celery -A cs_platform worker --loglevel=INFO

@@ -49,7 +49,7 @@ class ChurnResult:
     method: str  # "classifier" or "1 - P(alive)"
     reason: str = ""
     metrics: dict = field(default_factory=dict)
-    features: pd.DataFrame | None = None  # the features as of the prediction day
+    features: pd.DataFrame = field(default_factory=pd.DataFrame)  # as of the prediction day
 
 
 def build_features(data: Tables, cutoff: pd.Timestamp) -> pd.DataFrame:

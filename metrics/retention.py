@@ -80,17 +80,17 @@ def cohort_retention(spans: pd.DataFrame, as_of, max_months: int = 12) -> pd.Dat
     as_of = pd.Timestamp(as_of)
     cohort = spans["start"].dt.to_period("M")
     end = spans["end"].fillna(pd.Timestamp("2262-01-01"))
-    table = {}
+    table: dict[str, dict] = {}
     for month, members in spans.groupby(cohort).groups.items():
         size = len(members)
-        row = {}
+        row: dict[str | int, float] = {"customers": size}
         for k in range(max_months + 1):
             checkpoint = (month + k).to_timestamp(how="end").normalize()
             if checkpoint > as_of:
                 row[k] = np.nan
                 continue
             row[k] = float((end.loc[members] > checkpoint).sum()) / size
-        table[str(month)] = {"customers": size, **row}
+        table[str(month)] = row
     frame = pd.DataFrame.from_dict(table, orient="index")
     frame.index.name = "cohort"
     return frame
