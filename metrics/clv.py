@@ -1,4 +1,4 @@
-"""Customer lifetime value: BG/NBD, Gamma-Gamma and the CLV formulas of DESIGN.md.
+"""Customer lifetime value: BG/NBD, Gamma-Gamma and the CLV formulas (docs/metrics.md#clv).
 
 Pure numpy/scipy. Time is in whatever unit the RFM summary used (days in the app,
 weeks in the published CDNOW example); the fitted alpha carries that unit.

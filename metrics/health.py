@@ -1,4 +1,5 @@
-"""Health score 0-100 from weighted, explainable components (DESIGN.md). Pure.
+"""Health score 0-100 from weighted, explainable components (docs/metrics.md#health-score).
+Pure.
 
 Each component is 0-100 (higher is healthier). A component a customer has no data
 for (no survey answer yet) is left out and the other weights are re-normalised, so

@@ -1,4 +1,5 @@
-"""Retention, churn, cohorts and subscription revenue movements (DESIGN.md). Pure pandas.
+"""Retention, churn, cohorts and subscription revenue movements
+(docs/metrics.md#retention-and-revenue). Pure pandas.
 
 A customer is *active* from the start of their span to its end. Spans come from
 `activity_spans`: subscribers are active from signup until churned_at; buyers from
@@ -38,7 +39,7 @@ def activity_spans(
 def retention_by_period(spans: pd.DataFrame, start, end, freq: str = "MS") -> pd.DataFrame:
     """Per period [p, next p): customers at start, new, lost, at end, retention and churn rates.
 
-    Retention = (at end - new) / at start; churn = lost / at start (DESIGN.md). "New" in
+    Retention = (at end - new) / at start; churn = lost / at start (docs/metrics.md). "New" in
     the retention numerator counts the new customers still active at the end, so a
     newcomer who left within the period cannot push retention below the truth.
     """

@@ -396,7 +396,7 @@ def score_chunk(fitted: Fitted, ids, previous: pd.DataFrame | None = None) -> pd
 
 
 def _subscription_clv(out: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
-    """Subscribers (MRR > 0) get CLV = MRR x margin / monthly churn (DESIGN.md), the
+    """Subscribers (MRR > 0) get CLV = MRR x margin / monthly churn (docs/metrics.md#clv), the
     monthly churn taken from their own churn probability over the horizon and
     floored at 1/120 (a ten-year lifetime at most). Purchase-count models do not fit
     a subscription's fixed payments, so this replaces the BG/NBD figure for them."""

@@ -1,4 +1,5 @@
-"""Support load: the owner as the single server of an M/M/1 queue (DESIGN.md). Pure."""
+"""Support load: the owner as the single server of an M/M/1 queue
+(docs/metrics.md#support-load). Pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""RFM quintile scores, named segments and behaviour states (DESIGN.md). Pure pandas."""
+"""RFM quintile scores, named segments and behaviour states (docs/metrics.md#segments).
+Pure pandas."""
 
 from __future__ import annotations
 
