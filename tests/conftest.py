@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from cs_platform.benchmarking import current_database_url
 from customers.models import Customer
-from feedback.models import Survey
+from feedback.models import Survey, SurveyInvitation
 from metrics.models import CustomerScore, ScoringRun
 
 OWNER_PASSWORD = "correct horse battery staple"
@@ -64,6 +64,16 @@ def nps():
         followup_en="What is the main reason for your score?",
         followup_zh="您打分的主要原因是什么？",
     )
+
+
+@pytest.fixture
+def invite(nps):
+    """invite(customer=None, survey=None) -> (invitation, token) for a survey link."""
+
+    def make(customer=None, survey=None):
+        return SurveyInvitation.create_for(survey or nps, customer or make_customer())
+
+    return make
 
 
 @pytest.fixture

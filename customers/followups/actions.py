@@ -99,7 +99,9 @@ def snooze_followup(item: FollowUp, until: date) -> None:
 
 
 def reopen_followup(item: FollowUp) -> None:
-    """Back to open, due today (a snoozed item woken early, or a done one undone)."""
-    item.status, item.snoozed_until, item.completed_at = FollowUpStatus.OPEN, None, None
-    item.due = min(item.due, timezone.localdate())
-    item.save(update_fields=["status", "snoozed_until", "completed_at", "due", "updated_at"])
+    """A snoozed item back in the queue now ("Undo" after a snooze). A done item stays
+    done: its contact is on the timeline, and a rule opens a new item when needed."""
+    if item.status != FollowUpStatus.SNOOZED:
+        return
+    item.status, item.snoozed_until = FollowUpStatus.OPEN, None
+    item.save(update_fields=["status", "snoozed_until", "updated_at"])

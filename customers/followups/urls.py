@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.queue, name="followups"),
     path("<int:item_id>/done/", views.done, name="followup-done"),
     path("<int:item_id>/snooze/", views.snooze, name="followup-snooze"),
+    path("<int:item_id>/reopen/", views.reopen, name="followup-reopen"),
 ]

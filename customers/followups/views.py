@@ -119,3 +119,15 @@ def snooze(request, item_id):
         return _item(request, item)
     messages.success(request, _("Snoozed: %(customer)s") % {"customer": item.customer})
     return redirect("followups")
+
+
+@require_POST
+@login_required
+def reopen(request, item_id):
+    """Undo a snooze: the item is back in today's queue."""
+    item = get_object_or_404(FollowUp.objects.select_related("customer"), pk=item_id)
+    actions.reopen_followup(item)
+    if request.htmx:
+        return _item(request, item)
+    messages.success(request, _("Back in the queue: %(customer)s") % {"customer": item.customer})
+    return redirect("followups")

@@ -55,6 +55,7 @@ NOT_PAGES = {
     "customer-note",
     "followup-done",
     "followup-snooze",
+    "followup-reopen",
     "settings-run",
     "segment-delete",
 }

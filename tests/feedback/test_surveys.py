@@ -15,14 +15,6 @@ from tests.conftest import make_customer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def invite(nps):
-    def make(customer=None, survey=None):
-        return SurveyInvitation.create_for(survey or nps, customer or make_customer())
-
-    return make
-
-
 def test_tokens_are_random_long_and_stored_only_hashed(invite):
     invitation, token = invite()
     assert len(token) >= 32  # 24 random bytes, base64url: 192 bits
