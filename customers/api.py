@@ -8,8 +8,8 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .csv_formats import CUSTOMER_COLUMNS
-from .importing import INTERACTION_COLUMNS, import_rows
+from .imports.formats import CUSTOMER_COLUMNS
+from .imports.load import INTERACTION_COLUMNS, import_rows
 from .models import Customer, Interaction, Order, OrderKind
 
 

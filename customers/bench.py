@@ -58,7 +58,7 @@ def main():
 def run_benchmark(args, folder: Path) -> None:
     from django.db import connection, transaction
 
-    from customers.importing import import_csv
+    from customers.imports.load import import_csv
     from customers.models import Customer, Order
 
     t0 = time.perf_counter()

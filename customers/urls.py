@@ -1,13 +1,13 @@
 from django.urls import include, path
 
-from .views import customers, imports, settings
+from .views import customers, settings
 
 urlpatterns = [
     path("", include("customers.dashboard.urls")),
     path("followups/", include("customers.followups.urls")),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/bulk/", customers.bulk_action, name="customers-bulk"),
-    path("customers/export.csv", imports.export_customers, name="customers-export"),
+    path("customers/export.csv", customers.export_customers, name="customers-export"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer"),
     path(
         "customers/<int:customer_id>/timeline/",
@@ -22,8 +22,7 @@ urlpatterns = [
         name="customer-export",
     ),
     path("customers/<int:customer_id>/delete/", customers.delete_customer, name="customer-delete"),
-    path("import/", imports.import_upload, name="import"),
-    path("import/<int:job_id>/", imports.import_status, name="import-status"),
+    path("import/", include("customers.imports.urls")),
     path("settings/", settings.settings_page, name="settings"),
     path("settings/run/", settings.run_now, name="settings-run"),
     path("settings/run/status/", settings.run_status, name="settings-run-status"),

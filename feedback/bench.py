@@ -63,7 +63,7 @@ def make_invitations(count: int) -> list[str]:
     from django.utils import timezone
 
     from cs_platform.bulk import upsert
-    from customers.importing import with_customer_defaults
+    from customers.imports.load import with_customer_defaults
     from customers.models import Customer
     from feedback.models import Survey, SurveyInvitation, hash_token
 

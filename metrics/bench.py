@@ -62,7 +62,7 @@ def load(args_tuple):
     from django.utils import timezone
 
     from cs_platform.bulk import upsert
-    from customers.importing import with_customer_defaults
+    from customers.imports.load import with_customer_defaults
     from customers.models import Customer, Interaction, Order
 
     connection.settings_dict["NAME"] = db_name

@@ -16,10 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from cs_platform import charts
+from cs_platform.csv_export import streaming_csv
 from metrics.models import CustomerScore, ScoringRun
 
 from .. import actions, timeline
 from ..dashboard.kpis import health_parts
+from ..imports.formats import CUSTOMER_COLUMNS
 from ..listing import PAGE_SIZE, SEARCH_COUNT_CAP, CustomerFilter, listed_customers
 from ..models import Customer, InteractionKind
 
@@ -250,3 +252,15 @@ def delete_customer(request, customer_id):
         messages.success(request, _("Deleted %(name)s and all their data.") % {"name": name})
         return redirect("customers")
     return render(request, "customers/delete.html", {"customer": customer})
+
+
+@require_GET
+@login_required
+def export_customers(request):
+    header = CUSTOMER_COLUMNS  # the import template: an export re-imports unchanged
+    tags = header.index("tags")
+    rows = (
+        [*row[:tags], "; ".join(row[tags] or []), *row[tags + 1 :]]
+        for row in Customer.objects.order_by("id").values_list(*header).iterator(chunk_size=5000)
+    )
+    return streaming_csv(f"customers-{timezone.localdate():%Y-%m-%d}.csv", header, rows)

@@ -168,7 +168,7 @@ def settings_page(request):
         return redirect("settings")
     return render(
         request,
-        "customers/settings.html",
+        "settings/settings.html",
         {"form": form, "latest": _runs().first(), "recent": _runs()[:8]},
     )
 
@@ -186,7 +186,7 @@ def run_now(request):
         transaction.on_commit(lambda: start_scoring.delay())
         messages.success(request, _("Scoring run started."))
     if request.htmx:
-        return render(request, "customers/partials/_run_status.html", {"latest": _runs().first()})
+        return render(request, "settings/partials/_run_status.html", {"latest": _runs().first()})
     return redirect("settings")
 
 
@@ -194,4 +194,4 @@ def run_now(request):
 @login_required
 def run_status(request):
     """The run box, polled by HTMX every two seconds while a run is in progress."""
-    return render(request, "customers/partials/_run_status.html", {"latest": _runs().first()})
+    return render(request, "settings/partials/_run_status.html", {"latest": _runs().first()})

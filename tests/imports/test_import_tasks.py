@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 
+from customers.imports.tasks import purge_old_import_files, run_import
 from customers.models import Customer, ImportJob
-from customers.tasks import purge_old_import_files, run_import
 
 CSV = b"external_id,name,email\nc1,Ana,ana@example.com\nc2,Bo,bo@example.com\n"
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from customers.importing import KINDS, Progress, import_csv
+from customers.imports.load import KINDS, Progress, import_csv
 
 
 class BarProgress(Progress):

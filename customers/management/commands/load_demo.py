@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from cs_platform.bulk import upsert
 from customers import demo_data
-from customers.importing import INTERACTION_COLUMNS, ORDER_COLUMNS, with_customer_defaults
+from customers.imports.load import INTERACTION_COLUMNS, ORDER_COLUMNS, with_customer_defaults
 from customers.models import Customer, Interaction, Order
 from feedback.models import Survey, SurveyInvitation, SurveyResponse, hash_token
 from feedback.sentiment import sentiment

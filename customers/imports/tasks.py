@@ -4,8 +4,9 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from .importing import Progress, import_csv
-from .models import ImportJob
+from customers.models import ImportJob
+
+from .load import Progress, import_csv
 
 log = logging.getLogger(__name__)
 

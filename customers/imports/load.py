@@ -1,6 +1,6 @@
 """CSV import: read the file, validate every row, then write all of it or nothing.
 
-The validators (csv_formats) are pure; this module does the file and database work.
+The validators (formats) are pure; this module does the file and database work.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from cs_platform.bulk import upsert
+from customers.models import Customer, Interaction, Order
 
-from . import csv_formats
-from .csv_formats import Errors
-from .models import Customer, Interaction, Order
+from . import formats
+from .formats import Errors
 
 KINDS = ("customers", "orders", "interactions")
 CHUNK_ROWS = 100_000
@@ -119,7 +119,7 @@ def read_chunks(binary):
             skip_blank_lines=True,
         )
         for chunk in reader:
-            chunk.columns = [csv_formats.normalise_header(c) for c in chunk.columns]
+            chunk.columns = [formats.normalise_header(c) for c in chunk.columns]
             yield chunk.astype(object)
     except UnicodeDecodeError as exc:
         raise UnreadableFile(
@@ -139,7 +139,7 @@ def import_csv(kind: str, binary, progress: Progress | None = None) -> ImportRep
         return import_rows(kind, read_chunks(binary), progress)
     except UnreadableFile as exc:
         report = ImportReport(kind=kind, error_count=1)
-        report.errors = [csv_formats.RowError(1, "", "", str(exc)).as_dict()]
+        report.errors = [formats.RowError(1, "", "", str(exc)).as_dict()]
         return report
 
 
@@ -156,22 +156,22 @@ def import_rows(
     clean_chunks = []
     for chunk in chunks:
         if kind == "customers":
-            clean, chunk_errors = csv_formats.validate_customers(chunk, tz)
-        elif kind == "orders" and csv_formats.is_stripe_export(chunk.columns):
+            clean, chunk_errors = formats.validate_customers(chunk, tz)
+        elif kind == "orders" and formats.is_stripe_export(chunk.columns):
             report.layout = "stripe"
-            clean, chunk_errors, skipped = csv_formats.validate_stripe_charges(
+            clean, chunk_errors, skipped = formats.validate_stripe_charges(
                 chunk, settings.ACCOUNT_CURRENCY
             )
             report.skipped += skipped
         elif kind == "orders":
-            clean, chunk_errors = csv_formats.validate_orders(chunk, tz, settings.ACCOUNT_CURRENCY)
+            clean, chunk_errors = formats.validate_orders(chunk, tz, settings.ACCOUNT_CURRENCY)
         else:
-            clean, chunk_errors = csv_formats.validate_interactions(chunk, tz)
+            clean, chunk_errors = formats.validate_interactions(chunk, tz)
         if report.rows == 0 and check_header:
             _check_header(kind, report.layout, chunk.columns, errors)
         report.rows += len(chunk)
         errors.total += chunk_errors.total
-        errors.extend(chunk_errors[: csv_formats.MAX_KEPT_ERRORS - len(errors)])
+        errors.extend(chunk_errors[: formats.MAX_KEPT_ERRORS - len(errors)])
         clean_chunks.append(clean)
         progress.advance(len(chunk))
     if report.rows == 0 and not errors.total:
@@ -224,14 +224,14 @@ def _check_duplicates(frame: pd.DataFrame, errors: Errors) -> None:
     if repeated.any():
         first_row = ids[~ids.duplicated(keep="first")]
         first_row = pd.Series(first_row.index, index=first_row.values)
-        for index, value in ids[repeated].head(csv_formats.MAX_KEPT_ERRORS).items():
+        for index, value in ids[repeated].head(formats.MAX_KEPT_ERRORS).items():
             errors.add_one(
                 int(index) + 2,
                 "external_id",
                 value,
                 f"appears twice in this file (first in row {int(first_row[value]) + 2})",
             )
-        errors.total += max(int(repeated.sum()) - csv_formats.MAX_KEPT_ERRORS, 0)
+        errors.total += max(int(repeated.sum()) - formats.MAX_KEPT_ERRORS, 0)
 
 
 def _customer_ids(external_ids) -> dict[str, int]:
@@ -251,14 +251,14 @@ def _attach_customers(frame: pd.DataFrame, errors: Errors, create_missing: bool)
     ids = refs.map(_customer_ids(refs[refs != ""]))
     if not create_missing:
         unknown = ids.isna() & (refs != "")
-        for index, value in refs[unknown].head(csv_formats.MAX_KEPT_ERRORS).items():
+        for index, value in refs[unknown].head(formats.MAX_KEPT_ERRORS).items():
             errors.add_one(
                 int(index) + 2,
                 "customer_external_id",
                 value,
                 "no customer has this external id; import customers first",
             )
-        errors.total += max(int(unknown.sum()) - csv_formats.MAX_KEPT_ERRORS, 0)
+        errors.total += max(int(unknown.sum()) - formats.MAX_KEPT_ERRORS, 0)
     return frame.assign(customer_id=ids)
 
 

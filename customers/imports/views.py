@@ -1,18 +1,17 @@
+"""The import pages: upload a CSV, then watch it validate and load (HTMX polling)."""
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from cs_platform.csv_export import streaming_csv
+from customers.models import ImportJob
 
-from ..csv_formats import CUSTOMER_COLUMNS
-from ..importing import preview
-from ..models import Customer, ImportJob
-from ..tasks import run_import
+from .load import preview
+from .tasks import run_import
 
 
 class ImportForm(forms.Form):
@@ -48,7 +47,7 @@ def import_upload(request):
         transaction.on_commit(lambda: run_import.delay(job.pk))
         return redirect("import-status", job_id=job.pk)
     return render(
-        request, "customers/import.html", {"form": form, "jobs": ImportJob.objects.all()[:10]}
+        request, "imports/upload.html", {"form": form, "jobs": ImportJob.objects.all()[:10]}
     )
 
 
@@ -58,25 +57,13 @@ def import_upload(request):
 def import_status(request, job_id):
     job = get_object_or_404(ImportJob, pk=job_id)
     if request.htmx:
-        return render(request, "customers/partials/_import_status.html", {"job": job})
+        return render(request, "imports/partials/_status.html", {"job": job})
     header, rows = [], []
     if job.file and job.file.storage.exists(job.file.name):
         with job.file.open("rb") as binary:
             header, rows = preview(binary)
     return render(
         request,
-        "customers/import_status.html",
+        "imports/status.html",
         {"job": job, "preview_header": header, "preview_rows": rows},
     )
-
-
-@require_GET
-@login_required
-def export_customers(request):
-    header = CUSTOMER_COLUMNS  # the import template: an export re-imports unchanged
-    tags = header.index("tags")
-    rows = (
-        [*row[:tags], "; ".join(row[tags] or []), *row[tags + 1 :]]
-        for row in Customer.objects.order_by("id").values_list(*header).iterator(chunk_size=5000)
-    )
-    return streaming_csv(f"customers-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
