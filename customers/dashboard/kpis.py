@@ -61,133 +61,176 @@ def _percent(value):
     return None if value is None else round(100 * value, 1)
 
 
-def kpis(summary: dict, previous: dict | None) -> list[Kpi]:
-    """The cards, current run against an earlier one (`previous` may be None)."""
-    month, month_before = _last_full_month(summary), _last_full_month(previous)
-    nps, nps_before = _get(summary, "nps_90d") or {}, _get(previous, "nps_90d") or {}
-    csat = _get(summary, "csat_90d") or {}
-    support = _get(summary, "support") or {}
-    no_answers = _("no answers yet")
-    nps_detail = (
-        _("%(n)s answers ± %(margin)s") % {"n": nps["n"], "margin": nps.get("margin")}
-        if nps.get("n")
-        else no_answers
+def _answers(score: dict) -> str:
+    if not score.get("n"):
+        return _("no answers yet")
+    if "margin" in score:
+        return _("%(n)s answers ± %(margin)s") % {"n": score["n"], "margin": score.get("margin")}
+    return _("%(n)s answers") % {"n": score["n"]}
+
+
+def _active(summary: dict, previous: dict | None) -> Kpi:
+    return Kpi(
+        "active",
+        _("Active customers"),
+        _get(summary, "active_customers"),
+        _(
+            "Customers whose last purchase or login is within the inactivity window "
+            "(Settings), as of the run."
+        ),
+        previous=_get(previous, "active_customers"),
     )
-    csat_detail = _("%(n)s answers") % {"n": csat["n"]} if csat.get("n") else no_answers
-    cards = [
-        Kpi(
-            "active",
-            _("Active customers"),
-            _get(summary, "active_customers"),
-            _(
-                "Customers whose last purchase or login is within the inactivity window "
-                "(Settings), as of the run."
-            ),
-            previous=_get(previous, "active_customers"),
+
+
+def _revenue(summary: dict, previous: dict | None) -> Kpi:
+    return Kpi(
+        "revenue",
+        _("Revenue, last 30 days"),
+        _get(summary, "revenue", "last_30d"),
+        _(
+            "Sum of orders minus refunds in the 30 days up to the run; compared with the "
+            "30 days before."
         ),
-        Kpi(
-            "revenue",
-            _("Revenue, last 30 days"),
-            _get(summary, "revenue", "last_30d"),
-            _(
-                "Sum of orders minus refunds in the 30 days up to the run; compared with the "
-                "30 days before."
-            ),
-            unit="money",
-            previous=_get(summary, "revenue", "previous_30d"),
+        unit="money",
+        previous=_get(summary, "revenue", "previous_30d"),
+    )
+
+
+def _mrr(summary: dict, previous: dict | None) -> Kpi | None:
+    if not _get(summary, "mrr_total"):
+        return None
+    return Kpi(
+        "mrr",
+        _("MRR"),
+        summary["mrr_total"],
+        _("Monthly recurring revenue: the sum of every customer's current MRR."),
+        unit="money",
+        previous=_get(previous, "mrr_total"),
+        detail=_("%(n)s subscribers") % {"n": summary.get("subscribers", 0)},
+    )
+
+
+def _nps(summary: dict, previous: dict | None) -> Kpi:
+    nps = _get(summary, "nps_90d") or {}
+    return Kpi(
+        "nps",
+        _("NPS, 90 days"),
+        nps.get("nps"),
+        _(
+            "% promoters (9–10) − % detractors (0–6) among answers of the last 90 days; "
+            "± is the 95% margin of error."
         ),
-    ]
-    if _get(summary, "mrr_total"):
-        cards.append(
-            Kpi(
-                "mrr",
-                _("MRR"),
-                summary["mrr_total"],
-                _("Monthly recurring revenue: the sum of every customer's current MRR."),
-                unit="money",
-                previous=_get(previous, "mrr_total"),
-                detail=_("%(n)s subscribers") % {"n": summary.get("subscribers", 0)},
-            )
-        )
-    cards += [
-        Kpi(
-            "nps",
-            _("NPS, 90 days"),
-            nps.get("nps"),
-            _(
-                "% promoters (9–10) − % detractors (0–6) among answers of the last 90 days; "
-                "± is the 95% margin of error."
-            ),
-            unit="points",
-            previous=nps_before.get("nps"),
-            detail=nps_detail,
+        unit="points",
+        previous=_get(previous, "nps_90d", "nps"),
+        detail=_answers(nps),
+    )
+
+
+def _csat(summary: dict, previous: dict | None) -> Kpi:
+    csat = _get(summary, "csat_90d") or {}
+    return Kpi(
+        "csat",
+        _("CSAT, 90 days"),
+        _percent(csat.get("csat")),
+        _("Share of 4–5 answers on the 1–5 satisfaction scale, last 90 days."),
+        unit="percent",
+        previous=_percent(_get(previous, "csat_90d", "csat")),
+        detail=_answers({"n": csat.get("n")}),
+    )
+
+
+def _retention(summary: dict, previous: dict | None) -> Kpi:
+    month = _last_full_month(summary)
+    return Kpi(
+        "retention",
+        _("Retention, last month"),
+        _percent(month.get("retention_rate")),
+        _("(customers active at the month's end − new ones) ÷ customers active at its start."),
+        unit="percent",
+        previous=_percent(_last_full_month(previous).get("retention_rate")),
+        detail=month.get("period", "")[:7],
+    )
+
+
+def _churn(summary: dict, previous: dict | None) -> Kpi:
+    month = _last_full_month(summary)
+    return Kpi(
+        "churn",
+        _("Churn rate, last month"),
+        _percent(month.get("churn_rate")),
+        _("Customers lost in the month ÷ customers active at its start."),
+        unit="percent",
+        previous=_percent(_last_full_month(previous).get("churn_rate")),
+        up_is_good=False,
+        detail=month.get("period", "")[:7],
+    )
+
+
+def _clv_total(summary: dict, previous: dict | None) -> Kpi:
+    return Kpi(
+        "clv_total",
+        _("Total CLV, 12 months"),
+        _get(summary, "clv_total"),
+        _(
+            "Σ over customers of expected purchases (BG/NBD) × expected spend (Gamma-Gamma) "
+            "per month, discounted monthly, × gross margin."
         ),
-        Kpi(
-            "csat",
-            _("CSAT, 90 days"),
-            _percent(csat.get("csat")),
-            _("Share of 4–5 answers on the 1–5 satisfaction scale, last 90 days."),
-            unit="percent",
-            previous=_percent(_get(previous, "csat_90d", "csat")),
-            detail=csat_detail,
+        unit="money",
+        previous=_get(previous, "clv_total"),
+        detail=_("median %(median)s") % {"median": _get(summary, "clv_median")},
+    )
+
+
+def _value_at_risk(summary: dict, previous: dict | None) -> Kpi:
+    return Kpi(
+        "value_at_risk",
+        _("Value at risk"),
+        _get(summary, "value_at_risk_total"),
+        _("Σ churn probability × CLV over all customers: what the queue protects."),
+        unit="money",
+        previous=_get(previous, "value_at_risk_total"),
+        up_is_good=False,
+    )
+
+
+def _support(summary: dict, previous: dict | None) -> Kpi:
+    support = _get(summary, "support") or {}
+    return Kpi(
+        "support",
+        _("Support load ρ"),
+        support.get("rho"),
+        _(
+            "λ tickets per day ÷ μ resolutions per day over 30 days (you as an M/M/1 "
+            "queue); near 1 means tickets pile up."
         ),
-        Kpi(
-            "retention",
-            _("Retention, last month"),
-            _percent(month.get("retention_rate")),
-            _("(customers active at the month's end − new ones) ÷ customers active at its start."),
-            unit="percent",
-            previous=_percent(month_before.get("retention_rate")),
-            detail=month.get("period", "")[:7],
-        ),
-        Kpi(
-            "churn",
-            _("Churn rate, last month"),
-            _percent(month.get("churn_rate")),
-            _("Customers lost in the month ÷ customers active at its start."),
-            unit="percent",
-            previous=_percent(month_before.get("churn_rate")),
-            up_is_good=False,
-            detail=month.get("period", "")[:7],
-        ),
-        Kpi(
-            "clv_total",
-            _("Total CLV, 12 months"),
-            _get(summary, "clv_total"),
-            _(
-                "Σ over customers of expected purchases (BG/NBD) × expected spend (Gamma-Gamma) "
-                "per month, discounted monthly, × gross margin."
-            ),
-            unit="money",
-            previous=_get(previous, "clv_total"),
-            detail=_("median %(median)s") % {"median": _get(summary, "clv_median")},
-        ),
-        Kpi(
-            "value_at_risk",
-            _("Value at risk"),
-            _get(summary, "value_at_risk_total"),
-            _("Σ churn probability × CLV over all customers: what the queue protects."),
-            unit="money",
-            previous=_get(previous, "value_at_risk_total"),
-            up_is_good=False,
-        ),
-        Kpi(
-            "support",
-            _("Support load ρ"),
-            support.get("rho"),
-            _(
-                "λ tickets per day ÷ μ resolutions per day over 30 days (you as an M/M/1 "
-                "queue); near 1 means tickets pile up."
-            ),
-            previous=_get(previous, "support", "rho"),
-            up_is_good=False,
-            detail=_("%(open)s open · wait %(wait)s days")
-            % {"open": support.get("open_tickets", 0), "wait": _wait(support)}
-            if support
-            else _("no tickets"),
-        ),
-    ]
-    return cards
+        previous=_get(previous, "support", "rho"),
+        up_is_good=False,
+        detail=_("%(open)s open · wait %(wait)s days")
+        % {"open": support.get("open_tickets", 0), "wait": _wait(support)}
+        if support
+        else _("no tickets"),
+    )
+
+
+CARDS = [
+    _active,
+    _revenue,
+    _mrr,
+    _nps,
+    _csat,
+    _retention,
+    _churn,
+    _clv_total,
+    _value_at_risk,
+    _support,
+]
+
+
+def kpis(summary: dict, previous: dict | None) -> list[Kpi]:
+    """The cards, current run against an earlier one (`previous` may be None); a card
+    with nothing to say (MRR without subscribers) is left out."""
+    cards = (card(summary, previous) for card in CARDS)
+    return [card for card in cards if card is not None]
 
 
 COMPONENT_LABELS = {
