@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import F, FilteredRelation, Q
 from django.utils.translation import gettext_lazy
 
+from feedback import scales
 from metrics.models import ScoringRun
 from segmentation.models import SavedSegment
 
@@ -27,9 +28,9 @@ SORTS = {
     "name": ("name", gettext_lazy("Name")),
 }
 NPS_GROUPS = {
-    "promoter": Q(last_nps__gte=9),
-    "passive": Q(last_nps__gte=7, last_nps__lte=8),
-    "detractor": Q(last_nps__lte=6),
+    "promoter": Q(last_nps__gte=scales.PROMOTER_MIN),
+    "passive": Q(last_nps__gte=scales.PASSIVE_MIN, last_nps__lt=scales.PROMOTER_MIN),
+    "detractor": Q(last_nps__lte=scales.DETRACTOR_MAX),
     "none": Q(last_nps__isnull=True),
 }
 
