@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers.followups import rules
 from customers.followups.actions import open_items
-from customers.models import FollowUp
+from customers.models import FollowUp, FollowUpRule
 from tests.conftest import make_customer
 
 TODAY = pd.Timestamp("2026-06-30")
@@ -224,3 +224,7 @@ def test_done_items_stay_done_and_are_not_recreated_at_once():
     FollowUp.objects.update(completed_at=timezone.now() - timedelta(days=30))
     assert open_items(candidate(customer))["created"] == 1
     assert FollowUp.objects.filter(status="done").count() == 1
+
+
+def test_every_rule_of_the_registry_has_a_label_and_every_label_a_rule():
+    assert set(rules.REGISTRY) == set(FollowUpRule.values) - {FollowUpRule.MANUAL}
