@@ -3,12 +3,13 @@
 import django_filters
 import pandas as pd
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .imports.formats import CUSTOMER_COLUMNS
+from .imports.formats import CUSTOMER_COLUMNS, FUTURE_SLACK, IN_THE_FUTURE
 from .imports.load import INTERACTION_COLUMNS, import_rows
 from .models import Customer, Interaction, Order, OrderKind
 
@@ -25,6 +26,11 @@ class CustomerSerializer(serializers.ModelSerializer):
     def validate_custom(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("must be a JSON object")
+        return value
+
+    def validate_signup_date(self, value):
+        if value and value > timezone.localdate() + FUTURE_SLACK:
+            raise serializers.ValidationError(IN_THE_FUTURE)
         return value
 
 
@@ -49,6 +55,11 @@ class OrderSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id"]
         extra_kwargs = {"margin": {"min_value": 0, "max_value": 1}}
+
+    def validate_occurred_at(self, value):
+        if value > timezone.now() + FUTURE_SLACK:
+            raise serializers.ValidationError(IN_THE_FUTURE)
+        return value
 
     def validate_currency(self, value):
         if len(value) != 3 or not value.isalpha():

@@ -82,11 +82,13 @@ def run_scoring(
 
 def fit(run: ScoringRun) -> scoring.Fitted:
     watch = scoring.Stopwatch()
-    data = scoring.as_seen_on(tables.read_all(), run.as_of)
+    data, skipped = scoring.screen(tables.read_all(), timezone.localdate())
+    data = scoring.as_seen_on(data, run.as_of)
     watch.lap("read")
     fitted = scoring.fit_population(
         data, pd.Timestamp(run.as_of), AccountSettings.load().scoring_config()
     )
+    fitted.summary["skipped"] = skipped
     ScoringRun.objects.filter(pk=run.pk).update(
         customers=len(fitted.facts), timings={**watch.timings, **fitted.timings}
     )

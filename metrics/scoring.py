@@ -70,11 +70,59 @@ def as_seen_on(data: Tables, as_of) -> Tables:
     signed_up_later = customers["signup_date"] >= end
     if signed_up_later.any():
         customers = customers[~signed_up_later]
+    return _only_customers(
+        Tables(
+            orders=before(data.orders, "occurred_at"),
+            interactions=not_yet(interactions, ["first_response_at", "resolved_at"]),
+            responses=before(data.responses, "responded_at"),
+            customers=not_yet(customers, ["churned_at"]),
+        )
+    )
+
+
+FUTURE_SLACK = pd.Timedelta(days=1)  # as the import allows
+
+
+def screen(data: Tables, today) -> tuple[Tables, dict[str, int]]:
+    """Leave out what cannot be true, so that one bad record never stops the run, and
+    count it for the run's record (docs/metrics.md#history-backfills-and-the-runs-numbers):
+    customers who sign up more than a day after `today` (with their orders, interactions
+    and answers) and orders dated more than a day after it."""
+    latest = pd.Timestamp(today).normalize() + FUTURE_SLACK + pd.Timedelta(days=1)
+    customers = data.customers
+    impossible = customers["signup_date"] >= latest
+    future_orders = data.orders["occurred_at"] >= latest
+    skipped = {
+        "future_signup": int(impossible.sum()),
+        "future_orders": int(
+            (future_orders & ~data.orders["customer_id"].isin(customers.index[impossible])).sum()
+        ),
+    }
+    if impossible.any() or future_orders.any():
+        data = _only_customers(
+            Tables(
+                orders=data.orders[~future_orders],
+                customers=customers[~impossible],
+                interactions=data.interactions,
+                responses=data.responses,
+            )
+        )
+    return data, {reason: n for reason, n in skipped.items() if n}
+
+
+def _only_customers(data: Tables) -> Tables:
+    """The rows of the customers that are in `data.customers`."""
+    ids = data.customers.index
+
+    def known(frame: pd.DataFrame) -> pd.DataFrame:
+        inside = frame["customer_id"].isin(ids)
+        return frame if inside.all() else frame[inside]
+
     return Tables(
-        orders=before(data.orders, "occurred_at"),
-        interactions=not_yet(interactions, ["first_response_at", "resolved_at"]),
-        responses=before(data.responses, "responded_at"),
-        customers=not_yet(customers, ["churned_at"]),
+        orders=known(data.orders),
+        customers=data.customers,
+        interactions=known(data.interactions),
+        responses=known(data.responses),
     )
 
 

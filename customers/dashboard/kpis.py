@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
@@ -265,4 +267,28 @@ def cohort_rows(cohorts: list[dict], months: int = 12) -> list[dict]:
             "cells": [row.get(str(k)) for k in range(months + 1)],
         }
         for row in cohorts or []
+    ]
+
+
+SKIPPED = {
+    "future_signup": lambda n: ngettext(
+        "%(n)s customer skipped: signup date in the future",
+        "%(n)s customers skipped: signup date in the future",
+        n,
+    ),
+    "future_orders": lambda n: ngettext(
+        "%(n)s order skipped: dated in the future",
+        "%(n)s orders skipped: dated in the future",
+        n,
+    ),
+}
+
+
+def skipped(summary: dict | None) -> list[str]:
+    """What the run left out because it cannot be true, one sentence per reason."""
+    counts = _get(summary, "skipped") or {}
+    return [
+        SKIPPED[reason](n) % {"n": number_format(n, force_grouping=True)}
+        for reason, n in counts.items()
+        if reason in SKIPPED and n
     ]

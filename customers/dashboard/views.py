@@ -46,6 +46,7 @@ def home(request):
         context.update(
             earlier=earlier,
             kpis=kpis.kpis(summary, earlier.summary if earlier else None),
+            skipped=kpis.skipped(summary),
             health_chart=charts.bars([(f"{10 * i}", n, bands[i]) for i, n in enumerate(histogram)]),
             nps_chart=charts.line(
                 [(m["month"][2:], m["nps"]) for m in summary.get("nps_trend") or []],
@@ -71,5 +72,10 @@ def run_detail(request, run_id):
     return render(
         request,
         "dashboard/run_detail.html",
-        {"run": run, "recent": recent, "title": _("Scoring run")},
+        {
+            "run": run,
+            "recent": recent,
+            "title": _("Scoring run"),
+            "skipped": kpis.skipped(run.summary),
+        },
     )

@@ -95,6 +95,19 @@ def dates(frame, errors: Errors, name: str, tz: str) -> pd.Series:
     return values
 
 
+FUTURE_SLACK = pd.Timedelta(days=1)  # clocks and time zones differ; more is a mistake
+IN_THE_FUTURE = "is more than a day in the future"
+
+
+def not_in_future(errors: Errors, values: pd.Series, name: str, raw: pd.Series, tz: str) -> None:
+    """A signup or an order cannot lie ahead: one such row would skew every score.
+    `values` are UTC timestamps or naive calendar days in `tz`."""
+    now = pd.Timestamp.now(tz="UTC")
+    if values.dt.tz is None:
+        now = now.tz_convert(tz).normalize().tz_localize(None)
+    errors.add(values > now + FUTURE_SLACK, name, raw, IN_THE_FUTURE)
+
+
 # --- customers -------------------------------------------------------------------
 
 CUSTOMER_COLUMNS = [
@@ -153,6 +166,8 @@ def validate_customers(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, Erro
     for name in ("signup_date", "subscription_ends_on"):
         if name in frame.columns:
             clean[name] = dates(frame, errors, name, tz)
+    if "signup_date" in frame.columns:
+        not_in_future(errors, clean["signup_date"], "signup_date", column(frame, "signup_date"), tz)
     if "churned_at" in frame.columns:
         clean["churned_at"] = datetimes(frame, errors, "churned_at", tz)
     if "tags" in frame.columns:
@@ -208,6 +223,7 @@ def validate_orders(frame: pd.DataFrame, tz: str, currency: str) -> tuple[pd.Dat
     clean["external_id"] = require(frame, errors, "external_id", 100)
     clean["customer_external_id"] = require(frame, errors, "customer_external_id", 100)
     clean["occurred_at"] = datetimes(frame, errors, "occurred_at", tz, required=True)
+    not_in_future(errors, clean["occurred_at"], "occurred_at", column(frame, "occurred_at"), tz)
     raw_amount = column(frame, "amount")
     text, values, bad = parsing.parse_amounts(raw_amount)
     errors.add(raw_amount == "", "amount", raw_amount, "is required")
@@ -254,6 +270,9 @@ def validate_stripe_charges(frame: pd.DataFrame, currency: str) -> tuple[pd.Data
     clean = pd.DataFrame(index=frame.index)
     clean["external_id"] = require(frame, errors, "id", 100)
     clean["occurred_at"] = datetimes(frame, errors, "created_(utc)", "UTC", required=True)
+    not_in_future(
+        errors, clean["occurred_at"], "created_(utc)", column(frame, "created_(utc)"), "UTC"
+    )
     raw_amount = column(frame, "amount")
     text, values, bad = parsing.parse_amounts(raw_amount)
     errors.add(bad | (raw_amount == ""), "amount", raw_amount, "is not an amount")

@@ -1,6 +1,9 @@
 """REST API: token auth, filters, pagination, validation errors, bulk orders."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers.models import Customer, Order
@@ -249,3 +252,25 @@ def test_openapi_schema_and_docs_page(api, owner_client):
     docs = owner_client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr" not in docs.content and b"unpkg" not in docs.content
+
+
+def test_future_signup_and_order_dates_are_refused_with_a_clear_message(api):
+    customer = make_customer()
+    ahead = timezone.localdate() + timedelta(days=3)
+    patch = api.patch(
+        f"/api/customers/{customer.pk}/", {"signup_date": ahead.isoformat()}, format="json"
+    )
+    assert patch.status_code == 400
+    assert patch.json()["signup_date"] == ["is more than a day in the future"]
+    order = api.post(
+        "/api/orders/",
+        {
+            "external_id": "o-late",
+            "customer": customer.external_id,
+            "occurred_at": f"{ahead.isoformat()}T10:00:00Z",
+            "amount": "10.00",
+        },
+        format="json",
+    )
+    assert order.status_code == 400 and "occurred_at" in order.json()
+    assert not Order.objects.exists()

@@ -1,5 +1,6 @@
 """CSV import: every row validated, all or nothing, idempotent, friendly to real files."""
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -323,3 +324,19 @@ def test_an_export_imports_back_without_changes(owner_client, tmp_path, capsys):
     path.write_bytes(body)
     run("customers", path)
     assert "0 new, 0 updated, 2 unchanged" in capsys.readouterr().out
+
+
+def test_signups_and_orders_more_than_a_day_ahead_are_rejected_with_their_rows(tmp_path, capsys):
+    today = timezone.localdate()
+    ahead, tomorrow = today + timedelta(days=5), today + timedelta(days=1)
+    customers = f"external_id,name,signup_date\nc1,Ana,{tomorrow}\nc2,Bo,{ahead}\n"
+    with pytest.raises(CommandError, match="Nothing was imported: 1 problem"):
+        run("customers", write(tmp_path, customers))
+    assert f"row 3 [signup_date] '{ahead}': is more than a day in the future" in (
+        capsys.readouterr().err
+    )
+    make_customer(external_id="c9")
+    orders = f"external_id,customer_external_id,occurred_at,amount\no1,c9,{ahead} 10:00,20\n"
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        run("orders", write(tmp_path, orders, name="orders.csv"))
+    assert "row 2 [occurred_at]" in capsys.readouterr().err and not Order.objects.exists()

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from customers.models import Customer, FollowUp
+from customers.models import Customer, FollowUp, Order
 from metrics import run as runs
 from metrics.models import CustomerScore, ScoringRun
 from metrics.tasks import start_scoring
@@ -194,3 +195,26 @@ def test_a_backfilled_day_sees_only_its_past_and_leaves_the_current_run_alone(sh
     now = CustomerScore.objects.get(run=today, customer_id=late_buyer.customer_id)
     assert seen.orders < now.orders  # the orders after the backfilled day are not counted
     assert backfill.summary["revenue"]["last_30d"] != today.summary["revenue"]["last_30d"]
+
+
+def test_a_customer_who_signs_up_in_the_future_is_skipped_and_said_not_fatal(shop_db, owner_client):
+    """One bad record (a signup date in the future, with orders, as an old import or an
+    admin edit could leave it) is left out and named on the run; the rest is scored."""
+    customer = Customer.objects.order_by("id").first()
+    Customer.objects.filter(pk=customer.pk).update(
+        signup_date=timezone.localdate() + timedelta(days=30)
+    )
+    Order.objects.create(
+        customer=Customer.objects.order_by("id").last(),
+        external_id="from-the-future",
+        occurred_at=timezone.now() + timedelta(days=9),
+        amount=10,
+    )
+    run = runs.run_scoring(as_of=DAY)
+    assert run.status == "succeeded"
+    assert run.summary["skipped"] == {"future_signup": 1, "future_orders": 1}
+    assert not CustomerScore.objects.filter(run=run, customer=customer).exists()
+    assert CustomerScore.objects.filter(run=run).count() == Customer.objects.count() - 1
+    page = owner_client.get("/").content.decode()
+    assert "1 customer skipped: signup date in the future" in page
+    assert "1 order skipped: dated in the future" in page
