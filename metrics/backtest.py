@@ -100,6 +100,8 @@ def run_backtest(
     the last transaction). Customers whose first purchase falls in the holdout are
     not scored (they were unknown at calibration time).
     """
+    if transactions.empty:
+        raise ValueError("there are no orders to test on: import some first")
     day = calendar_day(transactions["occurred_at"])
     calibration_end = pd.Timestamp(calibration_end).normalize()
     if holdout_end is None:

@@ -26,7 +26,8 @@ def components(facts: pd.DataFrame, inactive_after_days: int = 90) -> pd.DataFra
     """Component scores from per-customer facts:
 
     days_since_activity  days since the last purchase or login -> engagement,
-                         100 today, 0 at `inactive_after_days` (linear)
+                         100 today, 0 at `inactive_after_days` (linear); left out
+                         when there is neither
     orders_90d, orders_prev_90d -> purchase_trend: 50 when flat, towards 100 when
                          growing, towards 0 when shrinking (tanh of the relative change)
     last_nps (0-10), last_csat (1-5) -> satisfaction (mean of what is there)
@@ -35,7 +36,8 @@ def components(facts: pd.DataFrame, inactive_after_days: int = 90) -> pd.DataFra
     """
     out = pd.DataFrame(index=facts.index)
     days = facts["days_since_activity"]
-    out["engagement"] = (100 * (1 - days / inactive_after_days)).clip(0, 100).fillna(0)
+    # No purchase and no login on record: engagement is unknown, not zero.
+    out["engagement"] = (100 * (1 - days / inactive_after_days)).clip(0, 100)
     recent, previous = facts["orders_90d"], facts["orders_prev_90d"]
     change = (recent - previous) / np.maximum(previous, 1)
     out["purchase_trend"] = (50 + 50 * np.tanh(change)).where((recent + previous) > 0, 50.0)
@@ -82,19 +84,30 @@ GOOD_PHRASES = {
 }
 
 
+LEFT_OUT = {"engagement": "no purchase or login yet, so engagement is not counted"}
+
+
 def explain(parts: dict, facts: dict) -> str:
-    """One sentence: the weakest components (below 50) or, if none, the strongest."""
+    """One sentence: the weakest components (below 50) or, if none, the strongest; and
+    what was left out for want of data."""
     facts = {**facts, "churn_pct": 100 * (facts.get("churn_probability") or 0)}
     scored = sorted((v, k) for k, v in parts.items() if v is not None and not pd.isna(v))
     weak = [k for v, k in scored if v < 50][:2]
     if weak:
-        return "Held back by " + " and ".join(_phrase(PHRASES[k], facts) for k in weak) + "."
-    strong = [k for v, k in reversed(scored)][:2]
-    return (
-        "Healthy: " + " and ".join(_phrase(GOOD_PHRASES[k], facts) for k in strong) + "."
-        if strong
-        else ""
-    )
+        sentence = "Held back by " + " and ".join(_phrase(PHRASES[k], facts) for k in weak) + "."
+    else:
+        strong = [k for v, k in reversed(scored)][:2]
+        sentence = (
+            "Healthy: " + " and ".join(_phrase(GOOD_PHRASES[k], facts) for k in strong) + "."
+            if strong
+            else ""
+        )
+    missing = [LEFT_OUT[k] for k in LEFT_OUT if k in parts and _missing(parts[k])]
+    return " ".join([sentence, *(m[0].upper() + m[1:] + "." for m in missing)]).strip()
+
+
+def _missing(value) -> bool:
+    return value is None or pd.isna(value)
 
 
 def _phrase(template: str, facts: dict) -> str:

@@ -98,6 +98,12 @@ def test_backtest_reads_the_database_when_no_file_is_given(capsys):
     assert result["holdout"]["actual_repeat_transactions"] > 0
 
 
+@pytest.mark.django_db
+def test_backtest_on_an_empty_database_says_there_is_nothing_to_test():
+    with pytest.raises(CommandError, match="there are no orders to test on"):
+        call_command("backtest", "--calibration-end", "2026-06-30")
+
+
 def test_unknown_columns_and_bad_dates_are_clear_errors(cdnow_csv, tmp_path):
     with pytest.raises(CommandError, match="Column\\(s\\) not in the file: cust"):
         call_command(

@@ -82,3 +82,16 @@ def test_the_explanation_names_the_weak_components():
     assert "no purchase or login for 120 days" in text or "80% chance of churning" in text
     healthy = health.explain({"engagement": 95, "churn_risk": 97}, {"days_since_activity": 3})
     assert healthy.startswith("Healthy:")
+
+
+def test_a_customer_with_no_purchase_and_no_login_has_no_engagement_score_and_is_told_so():
+    nothing = facts(days_since_activity=np.nan, churn_probability=0.2)
+    parts = health.components(nothing)
+    assert np.isnan(parts.loc[0, "engagement"])
+    score = health.health_score(parts).iloc[0]
+    # the other four, re-weighted: trend 50, support 100, churn 80 (no survey answer)
+    expected = (0.15 * 50 + 0.1 * 100 + 0.3 * 80) / (0.15 + 0.1 + 0.3)
+    assert score == pytest.approx(round(expected, 1))
+    sentence = health.explain(parts.iloc[0].to_dict(), nothing.iloc[0].to_dict())
+    assert "0 days" not in sentence
+    assert sentence.endswith("No purchase or login yet, so engagement is not counted.")
