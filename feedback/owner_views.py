@@ -22,6 +22,7 @@ from cs_platform import charts
 from cs_platform.csv_export import streaming_csv
 from customers.listing import segment_customers
 from customers.models import Customer
+from metrics.feedback_scores import FEW_ANSWERS
 from metrics.models import AccountSettings
 from metrics.tables import local_naive
 from segmentation.models import SavedSegment
@@ -271,6 +272,7 @@ def survey_detail(request, survey_id):
     low, high = survey.scale
     context |= {
         "result": result,
+        "few_answers": FEW_ANSWERS,
         "score": (result["score"] or {}).get(key) if result["score"] else None,
         "group": group,
         "mood": mood,

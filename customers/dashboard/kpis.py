@@ -63,12 +63,20 @@ def _percent(value):
     return None if value is None else round(100 * value, 1)
 
 
-def _answers(score: dict) -> str:
+def _answers(score: dict, percent: bool = False) -> str:
+    """ "40 answers ± 12", and "few answers" below FEW_ANSWERS of them."""
     if not score.get("n"):
         return _("no answers yet")
-    if "margin" in score:
-        return _("%(n)s answers ± %(margin)s") % {"n": score["n"], "margin": score.get("margin")}
-    return _("%(n)s answers") % {"n": score["n"]}
+    if score.get("margin") is None:
+        text = _("%(n)s answers") % {"n": score["n"]}
+    else:
+        text = _("%(n)s answers ± %(margin)s") % {
+            "n": score["n"],
+            "margin": f"{score['margin']:g}{'%' if percent else ''}",
+        }
+    if score.get("few"):
+        text = _("%(answers)s · few answers, read with care") % {"answers": text}
+    return text
 
 
 def _active(summary: dict, previous: dict | None) -> Kpi:
@@ -137,7 +145,7 @@ def _csat(summary: dict, previous: dict | None) -> Kpi:
         _("Share of 4–5 answers on the 1–5 satisfaction scale, last 90 days."),
         unit="percent",
         previous=_percent(_get(previous, "csat_90d", "csat")),
-        detail=_answers({"n": csat.get("n")}),
+        detail=_answers(csat, percent=True),
     )
 
 

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from customers.dashboard.kpis import kpis
+from metrics.feedback_scores import csat, nps
 from metrics.models import ScoringRun
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +48,10 @@ def test_the_health_histogram_is_coloured_by_the_runs_bands(owner_client, scored
     chart = page.split('id="health-chart"')[1].split("</svg>")[0]
     colours = [part.split('"')[0] for part in chart.split('class="bar ')[1:]]
     assert colours == ["red"] * 5 + ["yellow"] * 3 + ["green"] * 2
+
+
+def test_the_nps_and_csat_cards_say_few_answers_and_keep_a_wide_margin():
+    cards = {c.key: c for c in kpis({"nps_90d": nps([10, 10]), "csat_90d": csat([5])}, None)}
+    assert cards["nps"].value == 100 and "few answers" in cards["nps"].detail
+    assert "± 64.4" in cards["nps"].detail
+    assert "few answers" in cards["csat"].detail and "%" in cards["csat"].detail

@@ -125,3 +125,17 @@ def test_the_results_page_counts_every_sendings_outcome_in_one_query(owner_clien
 
     owner_client.get("/")  # the account's display settings are cached from here on
     assert queries_with(2) == queries_with(8)
+
+
+def test_a_csat_survey_with_few_answers_shows_percent_its_margin_and_says_few(owner_client):
+    survey = Survey.objects.create(name="CSAT", kind="csat", question_en="Satisfied?")
+    for score in (5, 5, 4, 2):
+        invitation, _ = SurveyInvitation.create_for(survey, make_customer())
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+        SurveyResponse.objects.create(
+            invitation=invitation, customer=invitation.customer, kind="csat", score=score
+        )
+    page = owner_client.get(f"/surveys/{survey.pk}/").content.decode()
+    card = page[page.index('id="survey-score"') :][:900]
+    assert ">75%" in card and "± " in card
+    assert "few answers (fewer than 30): treat as a rough signal" in card

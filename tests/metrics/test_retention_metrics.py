@@ -115,7 +115,7 @@ def test_loyalty_coefficient_is_repeat_over_all_purchases():
     assert retention.loyalty_coefficient(rfm).tolist() == [0.0, 0.5, 0.75]
 
 
-def test_nps_of_design_md_and_its_margin():
+def test_nps_of_the_brief_and_its_adjusted_wald_margin():
     scores = [10] * 30 + [8] * 60 + [3] * 10
     result = feedback_scores.nps(scores)
     assert result["nps"] == 20 and (
@@ -123,10 +123,22 @@ def test_nps_of_design_md_and_its_margin():
         result["passives"],
         result["detractors"],
     ) == (30, 60, 10)
-    # var = (0.3 + 0.1) - 0.2^2 = 0.36 -> 1.96 * sqrt(0.36 / 100) * 100 = 11.76
-    assert result["margin"] == 11.8
-    assert feedback_scores.nps([10, 10])["margin"] == 0.0
+    # Adjusted Wald (Rocks 2016): n' = 103, p = 30.75/103, d = 10.75/103,
+    # var = p + d - (p - d)^2 = 0.3652, 1.96 * sqrt(0.3652 / 103) * 100 = 11.67
+    assert result["margin"] == 11.7 and not result["few"]
     assert feedback_scores.nps([])["nps"] is None
+
+
+def test_few_answers_never_look_certain():
+    two_promoters = feedback_scores.nps([10, 10])
+    assert two_promoters["nps"] == 100 and two_promoters["margin"] > 50
+    assert two_promoters["few"]
+    csat = feedback_scores.csat([5, 5, 5])
+    assert csat["csat"] == 100 and csat["margin"] > 25 and csat["few"]
+    ces = feedback_scores.ces([2, 2])
+    assert ces["ces"] == 2 and ces["margin"] > 1 and ces["few"]
+    # and many answers narrow the interval
+    assert feedback_scores.csat([5] * 300)["margin"] < 2
 
 
 def test_csat_and_ces():
