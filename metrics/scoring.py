@@ -205,11 +205,18 @@ def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> 
     )
     facts["margin"] = margins.reindex(facts.index).fillna(config.gross_margin or 1.0)
 
+    churned = customers["churned_at"].reindex(facts.index).notna() | customers[
+        "lifecycle_stage"
+    ].reindex(facts.index).eq("churned").fillna(False).astype(bool)
+    facts["behaviour"] = behaviour_state(
+        facts["days_since_activity"], churned, inactive_after_days=config.inactive_after_days
+    )
     buyers = facts["last"].notna()
     segments = rfm_segments(
         facts.loc[buyers, "recency_days"],
         facts.loc[buyers, "frequency"],
         facts.loc[buyers, "revenue"],
+        gone=facts.loc[buyers, "behaviour"].eq("churned"),
     )
     facts = facts.join(
         segments.rename(
@@ -217,12 +224,6 @@ def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> 
         )
     )
     facts["rfm_segment"] = facts["rfm_segment"].astype(object).fillna("")  # non-buyers: ""
-    churned = customers["churned_at"].reindex(facts.index).notna() | customers[
-        "lifecycle_stage"
-    ].reindex(facts.index).eq("churned")
-    facts["behaviour"] = behaviour_state(
-        facts["days_since_activity"], churned, inactive_after_days=config.inactive_after_days
-    )
     cluster_input = pd.DataFrame(
         {
             "days_since_last": facts.loc[buyers, "recency_days"],

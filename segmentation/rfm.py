@@ -23,17 +23,35 @@ SEGMENT_RULES = [
 SEGMENT_NAMES = [name for name, _ in SEGMENT_RULES]
 
 
+# Segments that say the customer is worth something now: never for a customer who is
+# gone past the churn window or whose purchases net to nothing (refunds).
+VALUE_SEGMENTS = ("Champions", "Loyal", "Potential loyalists")
+
+
 def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """1-5 by rank, ties broken by order so heavy ties (many one-time buyers) still
-    split into even fifths; the best fifth gets 5."""
-    ranks = values.rank(method="first", ascending=higher_is_better)
-    return np.ceil(ranks / len(values) * 5).clip(1, 5).astype(int)
+    """1-5: which fifth of the customers a value falls in, counted by how many
+    customers are strictly worse; equal values get equal scores (heavy ties, such as
+    many one-time buyers, share the score of the lowest of them)."""
+    ranks = values.rank(method="min", ascending=higher_is_better)
+    worse = (ranks - 1) / len(values)
+    return (np.floor(worse * 5) + 1).clip(1, 5).astype(int)
+
+
+def _named(r: np.ndarray, f: np.ndarray) -> np.ndarray:
+    conditions = [rule(r, f) for _, rule in SEGMENT_RULES]
+    return np.select(conditions, SEGMENT_NAMES, "Need attention")
 
 
 def rfm_segments(
-    days_since_last: pd.Series, frequency: pd.Series, monetary: pd.Series
+    days_since_last: pd.Series,
+    frequency: pd.Series,
+    monetary: pd.Series,
+    gone: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """r, f, m scores (1-5) and the named segment per customer."""
+    """r, f, m scores (1-5) and the named segment per customer. `monetary` is the net
+    revenue; `gone` marks customers inactive past the churn window: they are named as
+    the least recent (R = 1) whatever their rank, and a customer with net revenue <= 0
+    is never in a value segment (docs/metrics.md#segments)."""
     out = pd.DataFrame(index=days_since_last.index)
     if not len(out):
         return out.assign(r=[], f=[], m=[], segment=[])
@@ -41,8 +59,11 @@ def rfm_segments(
     out["f"] = quintile_scores(frequency)
     out["m"] = quintile_scores(monetary)
     r, f = out["r"].to_numpy(), out["f"].to_numpy()
-    conditions = [rule(r, f) for _, rule in SEGMENT_RULES]
-    out["segment"] = np.select(conditions, SEGMENT_NAMES, "Need attention")
+    if gone is not None:
+        r = np.where(gone.reindex(out.index, fill_value=False).to_numpy(bool), 1, r)
+    segment = _named(r, f)
+    no_value = (monetary.to_numpy(float) <= 0) & np.isin(segment, VALUE_SEGMENTS)
+    out["segment"] = np.where(no_value, "Need attention", segment)
     return out
 
 

@@ -7,9 +7,34 @@ from segmentation import clusters
 from segmentation.rfm import behaviour_state, quintile_scores, rfm_segments
 
 
-def test_quintiles_split_heavy_ties_evenly():
-    scores = quintile_scores(pd.Series([0] * 80 + [1, 2, 3, 4] * 5))
-    assert scores.value_counts().sort_index().tolist() == [20, 20, 20, 20, 20]
+def test_equal_values_get_equal_scores_whatever_their_row_order():
+    values = pd.Series([0] * 80 + [1, 2, 3, 4] * 5)
+    scores = quintile_scores(values)
+    assert scores[values == 0].nunique() == 1 and scores[values == 0].iloc[0] == 1
+    shuffled = values.sample(frac=1, random_state=3)
+    assert quintile_scores(shuffled).sort_index().equals(scores)
+    assert quintile_scores(pd.Series([10.0, 20, 30, 40, 50])).tolist() == [1, 2, 3, 4, 5]
+    # fewer days since the last purchase is better
+    assert quintile_scores(pd.Series([1.0, 9, 9, 30]), higher_is_better=False).tolist() == [
+        4,
+        2,
+        2,
+        1,
+    ]
+
+
+def test_a_customer_gone_past_the_churn_window_or_worth_nothing_is_no_champion():
+    n = 100
+    days = pd.Series(np.arange(n, dtype=float))
+    freq = pd.Series(np.arange(n, 0, -1, dtype=float))
+    money = pd.Series(np.linspace(100, 1, n))
+    money[1] = -410.0  # refunded more than bought
+    gone = pd.Series(False, index=days.index)
+    gone[0] = True
+    seg = rfm_segments(days, freq, money, gone=gone)
+    assert seg.loc[0, "segment"] == "Can't lose them"  # frequent, but gone
+    assert seg.loc[1, "segment"] == "Need attention"
+    assert seg.loc[2, "segment"] == "Champions"
 
 
 def test_rfm_segments_name_champions_and_lost():
