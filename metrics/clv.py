@@ -246,11 +246,16 @@ def discounted_purchases(
     return total
 
 
-def subscription_clv(arpa, gross_margin, monthly_churn_rate) -> np.ndarray:
-    """ARPA x gross margin / monthly churn rate (infinite when nobody churns: NaN)."""
-    churn = np.asarray(monthly_churn_rate, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(churn > 0, np.asarray(arpa, float) * gross_margin / churn, np.nan)
+def subscription_clv(
+    mrr, gross_margin, monthly_churn, months: int = 12, monthly_discount: float = 0.01
+) -> np.ndarray:
+    """Sum over m = 1..H of MRR x margin x (1 - c)^m / (1 + d)^m: the margin of each of
+    the next H monthly payments, times the chance the subscription is still paid then
+    (c = the monthly churn probability), discounted like the buyers' CLV."""
+    churn = np.clip(np.asarray(monthly_churn, float), 0.0, 1.0)
+    m = np.arange(1, months + 1)
+    factors = ((1 - churn[..., None]) ** m / (1 + monthly_discount) ** m).sum(axis=-1)
+    return np.asarray(mrr, float) * np.asarray(gross_margin, float) * factors
 
 
 def summary_frame_clv(

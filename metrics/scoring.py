@@ -445,17 +445,21 @@ def score_chunk(fitted: Fitted, ids, previous: pd.DataFrame | None = None) -> pd
 
 
 def _subscription_clv(out: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
-    """Subscribers (MRR > 0) get CLV = MRR x margin / monthly churn (docs/metrics.md#clv), the
-    monthly churn taken from their own churn probability over the horizon and
-    floored at 1/120 (a ten-year lifetime at most). Purchase-count models do not fit
-    a subscription's fixed payments, so this replaces the BG/NBD figure for them."""
+    """Subscribers (MRR > 0) get the same horizon as buyers: `clv_months` of discounted
+    MRR x margin x survival (docs/metrics.md#clv), their monthly churn taken from their
+    own churn probability over the churn horizon. Purchase-count models do not fit a
+    subscription's fixed payments, so this replaces the BG/NBD figure for them."""
     subscriber = (out["mrr"] > 0) & out["churn_probability"].notna()
     if not subscriber.any():
         return out
-    p = out.loc[subscriber, "churn_probability"].clip(0, 0.999)
-    monthly = (1 - (1 - p) ** (clv.DAYS_PER_MONTH / config.horizon_days)).clip(lower=1 / 120)
+    p = out.loc[subscriber, "churn_probability"].clip(0, 1)
+    monthly = 1 - (1 - p) ** (clv.DAYS_PER_MONTH / config.horizon_days)
     out.loc[subscriber, "clv"] = clv.subscription_clv(
-        out.loc[subscriber, "mrr"], out.loc[subscriber, "margin"], monthly
+        out.loc[subscriber, "mrr"],
+        out.loc[subscriber, "margin"],
+        monthly,
+        months=config.clv_months,
+        monthly_discount=config.monthly_discount,
     )
     out.loc[subscriber, ["clv_low", "clv_high"]] = np.nan
     out.loc[subscriber, "clv_confident"] = out.loc[subscriber, "tenure_days"].fillna(0) >= 90

@@ -183,7 +183,8 @@ def _clv_total(summary: dict, previous: dict | None) -> Kpi:
         _get(summary, "clv_total"),
         _(
             "Σ over customers of expected purchases (BG/NBD) × expected spend (Gamma-Gamma) "
-            "per month, discounted monthly, × gross margin."
+            "per month, discounted monthly, × gross margin; subscribers: MRR × margin × the "
+            "chance they still pay, month by month."
         ),
         unit="money",
         previous=_get(previous, "clv_total"),

@@ -69,9 +69,12 @@ def test_p_alive_is_one_without_repeat_purchases_and_falls_with_silence(bgnbd):
     assert alive[1] > alive[2]
 
 
-def test_subscription_clv_is_arpa_times_margin_over_churn():
-    assert clv.subscription_clv(50, 0.8, 0.04) == pytest.approx(1000)
-    assert np.isnan(clv.subscription_clv(50, 0.8, 0.0))
+def test_subscription_clv_is_twelve_months_of_margin_times_survival_discounted():
+    by_hand = sum(50 * 0.8 * 0.96**m / 1.01**m for m in range(1, 13))
+    assert clv.subscription_clv(50, 0.8, 0.04) == pytest.approx(by_hand)
+    # nobody leaves: twelve discounted months of margin, never "ten years of revenue"
+    assert clv.subscription_clv(50, 0.8, 0.0, monthly_discount=0.0) == pytest.approx(480)
+    assert clv.subscription_clv(50, 0.8, 1.0) == 0
 
 
 def test_expected_spend_shrinks_a_customers_mean_towards_the_population():
@@ -156,7 +159,9 @@ def test_subscribers_get_subscription_clv_from_their_churn_risk():
     )
     out = _subscription_clv(frame.copy(), ScoringConfig(horizon_days=90))
     monthly = 1 - 0.8 ** (clv.DAYS_PER_MONTH / 90)
-    assert out.loc[0, "clv"] == pytest.approx(50 * 0.8 / monthly)
+    assert out.loc[0, "clv"] == pytest.approx(
+        sum(50 * 0.8 * (1 - monthly) ** m / 1.01**m for m in range(1, 13))
+    )
     assert out.loc[0, "clv_confident"] and np.isnan(out.loc[0, "clv_low"])
     assert out.loc[1, "clv"] == 99.0  # not a subscriber: the BG/NBD figure stays
 
