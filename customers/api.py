@@ -9,6 +9,8 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from metrics.models import AccountSettings
+
 from .imports.formats import CUSTOMER_COLUMNS, FUTURE_SLACK, IN_THE_FUTURE
 from .imports.load import INTERACTION_COLUMNS, import_rows
 from .models import Customer, Interaction, Order, OrderKind
@@ -64,6 +66,11 @@ class OrderSerializer(serializers.ModelSerializer):
     def validate_currency(self, value):
         if len(value) != 3 or not value.isalpha():
             raise serializers.ValidationError("must be a 3-letter currency code")
+        account = AccountSettings.cached().currency_code
+        if value.upper() != account:
+            raise serializers.ValidationError(
+                f"is not the account currency ({account}): convert the amount to {account} first"
+            )
         return value.upper()
 
     def validate(self, attrs):
@@ -178,7 +185,9 @@ class OrderViewSet(viewsets.ModelViewSet):
             .astype(object)
         )
         with transaction.atomic():
-            report = import_rows("orders", [rows], check_header=False)
+            report = import_rows(
+                "orders", [rows], AccountSettings.cached().currency_code, check_header=False
+            )
         if not report.ok:
             errors = [
                 {

@@ -56,6 +56,7 @@ def main():
 
 
 def run_benchmark(args, folder: Path) -> None:
+    from django.conf import settings
     from django.db import connection, transaction
 
     from customers.imports.load import import_csv
@@ -78,7 +79,7 @@ def run_benchmark(args, folder: Path) -> None:
     ]:
         t0 = time.perf_counter()
         with open(path, "rb") as binary:
-            report = import_csv(kind, binary)
+            report = import_csv(kind, binary, settings.ACCOUNT_CURRENCY)
         seconds = time.perf_counter() - t0
         assert report.ok, report.errors[:5]
         print(

@@ -82,12 +82,11 @@ def run_scoring(
 
 def fit(run: ScoringRun) -> scoring.Fitted:
     watch = scoring.Stopwatch()
-    data, skipped = scoring.screen(tables.read_all(), timezone.localdate())
+    account = AccountSettings.load()
+    data, skipped = scoring.screen(tables.read_all(), timezone.localdate(), account.currency_code)
     data = scoring.as_seen_on(data, run.as_of)
     watch.lap("read")
-    fitted = scoring.fit_population(
-        data, pd.Timestamp(run.as_of), AccountSettings.load().scoring_config()
-    )
+    fitted = scoring.fit_population(data, pd.Timestamp(run.as_of), account.scoring_config())
     fitted.summary["skipped"] = skipped
     ScoringRun.objects.filter(pk=run.pk).update(
         customers=len(fitted.facts), timings={**watch.timings, **fitted.timings}

@@ -83,25 +83,29 @@ def as_seen_on(data: Tables, as_of) -> Tables:
 FUTURE_SLACK = pd.Timedelta(days=1)  # as the import allows
 
 
-def screen(data: Tables, today) -> tuple[Tables, dict[str, int]]:
+def screen(data: Tables, today, currency: str | None = None) -> tuple[Tables, dict[str, int]]:
     """Leave out what cannot be true, so that one bad record never stops the run, and
     count it for the run's record (docs/metrics.md#history-backfills-and-the-runs-numbers):
     customers who sign up more than a day after `today` (with their orders, interactions
-    and answers) and orders dated more than a day after it."""
+    and answers), orders dated more than a day after it, and orders in another currency
+    than the account's (adding 2,000 JPY as 2,000 USD would be wrong)."""
     latest = pd.Timestamp(today).normalize() + FUTURE_SLACK + pd.Timedelta(days=1)
-    customers = data.customers
+    customers, orders = data.customers, data.orders
     impossible = customers["signup_date"] >= latest
-    future_orders = data.orders["occurred_at"] >= latest
+    of_impossible = orders["customer_id"].isin(customers.index[impossible])
+    future_orders = (orders["occurred_at"] >= latest) & ~of_impossible
+    foreign = pd.Series(False, index=orders.index)
+    if currency and "currency" in orders:
+        foreign = (orders["currency"].astype(str) != currency) & ~of_impossible & ~future_orders
     skipped = {
         "future_signup": int(impossible.sum()),
-        "future_orders": int(
-            (future_orders & ~data.orders["customer_id"].isin(customers.index[impossible])).sum()
-        ),
+        "future_orders": int(future_orders.sum()),
+        "other_currency": int(foreign.sum()),
     }
-    if impossible.any() or future_orders.any():
+    if impossible.any() or future_orders.any() or foreign.any():
         data = _only_customers(
             Tables(
-                orders=data.orders[~future_orders],
+                orders=orders[~(future_orders | foreign)],
                 customers=customers[~impossible],
                 interactions=data.interactions,
                 responses=data.responses,

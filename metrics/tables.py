@@ -52,14 +52,15 @@ def local_naive(values: pd.Series) -> pd.Series:
 
 def read_orders() -> pd.DataFrame:
     frame = read_query(
-        "SELECT customer_id, occurred_at, amount, kind, margin FROM customers_order",
-        ["customer_id", "occurred_at", "amount", "kind", "margin"],
+        "SELECT customer_id, occurred_at, amount, kind, margin, currency FROM customers_order",
+        ["customer_id", "occurred_at", "amount", "kind", "margin", "currency"],
     )
     frame["customer_id"] = frame["customer_id"].astype("int64")
     frame["occurred_at"] = local_naive(frame["occurred_at"])
     frame["amount"] = pd.to_numeric(frame["amount"]).astype(float)
     frame["margin"] = pd.to_numeric(frame["margin"]).astype(float)
     frame["kind"] = frame["kind"].astype("category")
+    frame["currency"] = frame["currency"].astype(str).astype("category")
     return frame
 
 

@@ -290,6 +290,11 @@ SKIPPED = {
         "%(n)s orders skipped: dated in the future",
         n,
     ),
+    "other_currency": lambda n: ngettext(
+        "%(n)s order skipped: in another currency than the account's",
+        "%(n)s orders skipped: in another currency than the account's",
+        n,
+    ),
 }
 
 

@@ -208,10 +208,19 @@ def is_stripe_export(columns) -> bool:
     return {"id", "created_(utc)", "amount"} <= set(columns)
 
 
-def _currency(frame, errors: Errors, name: str, default: str) -> pd.Series:
+def _currency(frame, errors: Errors, name: str, account: str) -> pd.Series:
+    """The account's currency: an order in another one would be added as if it were
+    (2,000 JPY counted as 2,000 USD), so it is refused. A blank cell is the account's."""
     values = column(frame, name).str.upper()
-    values = values.where(values != "", default)
-    errors.add(~values.str.match(r"^[A-Z]{3}$"), name, values, "must be a 3-letter currency code")
+    values = values.where(values != "", account)
+    bad_code = ~values.str.match(r"^[A-Z]{3}$")
+    errors.add(bad_code, name, values, "must be a 3-letter currency code")
+    errors.add(
+        ~bad_code & (values != account),
+        name,
+        values,
+        f"is not the account currency ({account}): convert the amount to {account} first",
+    )
     return values
 
 

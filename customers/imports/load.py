@@ -131,12 +131,13 @@ def read_chunks(binary):
         text.detach()
 
 
-def import_csv(kind: str, binary, progress: Progress | None = None) -> ImportReport:
-    """Validate the whole CSV file; if every row is valid, write it in one transaction."""
+def import_csv(kind: str, binary, currency: str, progress: Progress | None = None) -> ImportReport:
+    """Validate the whole CSV file; if every row is valid, write it in one transaction.
+    `currency`: the account's (Settings); orders in another one are refused."""
     progress = progress or Progress()
     progress.start("validating", count_lines(binary))
     try:
-        return import_rows(kind, read_chunks(binary), progress)
+        return import_rows(kind, read_chunks(binary), currency, progress)
     except UnreadableFile as exc:
         report = ImportReport(kind=kind, error_count=1)
         report.errors = [formats.RowError(1, "", "", str(exc)).as_dict()]
@@ -144,7 +145,7 @@ def import_csv(kind: str, binary, progress: Progress | None = None) -> ImportRep
 
 
 def import_rows(
-    kind: str, chunks, progress: Progress | None = None, check_header=True
+    kind: str, chunks, currency: str, progress: Progress | None = None, check_header=True
 ) -> ImportReport:
     """Validate chunks of raw rows (DataFrames of strings); write all or nothing."""
     if kind not in KINDS:
@@ -159,12 +160,10 @@ def import_rows(
             clean, chunk_errors = formats.validate_customers(chunk, tz)
         elif kind == "orders" and formats.is_stripe_export(chunk.columns):
             report.layout = "stripe"
-            clean, chunk_errors, skipped = formats.validate_stripe_charges(
-                chunk, settings.ACCOUNT_CURRENCY
-            )
+            clean, chunk_errors, skipped = formats.validate_stripe_charges(chunk, currency)
             report.skipped += skipped
         elif kind == "orders":
-            clean, chunk_errors = formats.validate_orders(chunk, tz, settings.ACCOUNT_CURRENCY)
+            clean, chunk_errors = formats.validate_orders(chunk, tz, currency)
         else:
             clean, chunk_errors = formats.validate_interactions(chunk, tz)
         if report.rows == 0 and check_header:

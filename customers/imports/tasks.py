@@ -5,6 +5,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from customers.models import ImportJob
+from metrics.models import AccountSettings
 
 from .load import Progress, import_csv
 
@@ -37,7 +38,9 @@ def run_import(job_id: int) -> str:
         return job.status
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     with job.file.open("rb") as binary:
-        report = import_csv(job.kind, binary, progress=JobProgress(job))
+        report = import_csv(
+            job.kind, binary, AccountSettings.cached().currency_code, JobProgress(job)
+        )
     job.refresh_from_db()
     job.status = ImportJob.Status.DONE if report.ok else ImportJob.Status.FAILED
     job.rows_total = job.rows_done = report.rows

@@ -274,3 +274,22 @@ def test_future_signup_and_order_dates_are_refused_with_a_clear_message(api):
     )
     assert order.status_code == 400 and "occurred_at" in order.json()
     assert not Order.objects.exists()
+
+
+def test_an_order_in_another_currency_is_refused(api):
+    customer = make_customer()
+    response = api.post(
+        "/api/orders/",
+        {
+            "external_id": "o-yen",
+            "customer": customer.external_id,
+            "occurred_at": "2024-01-05T10:00:00Z",
+            "amount": "2000",
+            "currency": "JPY",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["currency"] == [
+        "is not the account currency (USD): convert the amount to USD first"
+    ]

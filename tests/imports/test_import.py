@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from customers.models import Customer, Interaction, Order
+from metrics.models import AccountSettings
 from tests.conftest import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -89,14 +90,15 @@ def test_a_corrected_file_then_imports_cleanly(tmp_path):
 
 ORDERS = """external_id,customer_external_id,occurred_at,amount,currency,kind,margin
 o1,c1,2024-02-01 10:00,"1.234,56",eur,,40%
-o2,c1,02/03/2024,12.00,USD,purchase,
-o3,c1,2024-03-01T10:00:00+02:00,-20,USD,,
-o4,c1,"Mar 5, 2024",15,USD,refund,
+o2,c1,02/03/2024,12.00,,purchase,
+o3,c1,2024-03-01T10:00:00+02:00,-20,EUR,,
+o4,c1,"Mar 5, 2024",15,EUR,refund,
 """
 
 
 def test_orders_import_reads_common_dates_amounts_and_refunds(tmp_path, settings):
     settings.TIME_ZONE = "UTC"
+    AccountSettings.objects.create(currency="EUR")
     make_customer(external_id="c1")
     run("orders", write(tmp_path, ORDERS))
     o1, o2, o3, o4 = (Order.objects.get(external_id=f"o{i}") for i in range(1, 5))
@@ -340,3 +342,18 @@ def test_signups_and_orders_more_than_a_day_ahead_are_rejected_with_their_rows(t
     with pytest.raises(CommandError, match="Nothing was imported"):
         run("orders", write(tmp_path, orders, name="orders.csv"))
     assert "row 2 [occurred_at]" in capsys.readouterr().err and not Order.objects.exists()
+
+
+def test_an_order_in_another_currency_than_the_accounts_is_refused_by_row(tmp_path, capsys):
+    make_customer(external_id="c1")
+    orders = (
+        "external_id,customer_external_id,occurred_at,amount,currency\n"
+        "o1,c1,2024-01-05,20,\no2,c1,2024-01-06,2000,jpy\n"
+    )
+    with pytest.raises(CommandError, match="Nothing was imported: 1 problem"):
+        run("orders", write(tmp_path, orders))
+    assert (
+        "row 3 [currency] 'JPY': is not the account currency (USD): convert the amount to USD"
+        in capsys.readouterr().err
+    )
+    assert not Order.objects.exists()

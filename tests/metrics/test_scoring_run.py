@@ -210,11 +210,23 @@ def test_a_customer_who_signs_up_in_the_future_is_skipped_and_said_not_fatal(sho
         occurred_at=timezone.now() + timedelta(days=9),
         amount=10,
     )
+    Order.objects.create(
+        customer=Customer.objects.order_by("id").last(),
+        external_id="in-yen",
+        occurred_at=timezone.now() - timedelta(days=3),
+        amount=2000,
+        currency="JPY",
+    )
     run = runs.run_scoring(as_of=DAY)
     assert run.status == "succeeded"
-    assert run.summary["skipped"] == {"future_signup": 1, "future_orders": 1}
+    assert run.summary["skipped"] == {
+        "future_signup": 1,
+        "future_orders": 1,
+        "other_currency": 1,
+    }
     assert not CustomerScore.objects.filter(run=run, customer=customer).exists()
     assert CustomerScore.objects.filter(run=run).count() == Customer.objects.count() - 1
     page = owner_client.get("/").content.decode()
     assert "1 customer skipped: signup date in the future" in page
     assert "1 order skipped: dated in the future" in page
+    assert "1 order skipped: in another currency than the account&#x27;s" in page

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from customers.imports.load import KINDS, Progress, import_csv
+from metrics.models import AccountSettings
 
 
 class BarProgress(Progress):
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         progress = BarProgress(enabled=not no_progress)
         try:
             with open(file, "rb") as binary:
-                report = import_csv(kind, binary, progress)
+                report = import_csv(kind, binary, AccountSettings.cached().currency_code, progress)
         except FileNotFoundError as exc:
             raise CommandError(f"No such file: {file}") from exc
         finally:
