@@ -219,7 +219,7 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "cs_platform")
 # Task modules that autodiscovery (an app's top-level tasks.py) does not find.
-CELERY_IMPORTS = ["customers.imports.tasks"]
+CELERY_IMPORTS = ["customers.imports.tasks", "customers.followups.tasks"]
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged only after it finished...
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and goes back to the queue if the worker dies
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -150,10 +150,10 @@ def main():
 def run_benchmark(args, folder: Path) -> None:
     from django.db import connection
 
-    from customers.followups.nightly import score_and_refresh
     from metrics import tables
     from metrics.clv import BGNBDParams
     from metrics.models import CustomerScore, ScoringRun
+    from metrics.run import run_scoring
 
     t0 = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(1) as pool:
@@ -171,7 +171,7 @@ def run_benchmark(args, folder: Path) -> None:
     del orders
 
     t0 = time.perf_counter()
-    run = score_and_refresh(as_of=AS_OF)
+    run = run_scoring(as_of=AS_OF)
     total = time.perf_counter() - t0
     print(
         f"full scoring run: {total:.1f} s for {run.customers:,} customers; "

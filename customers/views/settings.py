@@ -181,7 +181,7 @@ def run_now(request):
         messages.error(request, _("A scoring run is already in progress."))
     else:
         # Imported here: the scoring code (scikit-learn, scipy) stays out of web workers.
-        from metrics.tasks import start_scoring
+        from customers.followups.tasks import start_scoring
 
         transaction.on_commit(lambda: start_scoring.delay())
         messages.success(request, _("Scoring run started."))

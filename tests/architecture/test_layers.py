@@ -68,7 +68,7 @@ LATE_IMPORTS = {
     # Runs after Django is set up: warms the sentiment lexicons in each web worker.
     ("cs_platform.wsgi", "feedback.sentiment"),
     # Keeps scikit-learn and scipy out of web workers until a run is started.
-    ("customers.views.settings", "metrics.tasks"),
+    ("customers.views.settings", "customers.followups.tasks"),
 }
 # Benchmarks set Django up in their own processes before they may import models.
 LATE_IMPORT_MODULES = {"customers.bench", "customers.pagebench", "metrics.bench", "feedback.bench"}

@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from customers.followups.tasks import start_scoring
 from customers.models import Customer, FollowUp, Order
 from metrics import run as runs
 from metrics.models import CustomerScore, ScoringRun
-from metrics.tasks import start_scoring
 from tests.scoring_data import AS_OF, load_into_db, shop
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +152,7 @@ def test_the_nightly_task_runs_once_at_the_owners_hour(shop_db, monkeypatch):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from metrics import tasks
+    from customers.followups import tasks
     from metrics.models import AccountSettings
 
     settings_row = AccountSettings.load()

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
+from customers.followups.tasks import start_scoring
 from metrics.models import CustomerScore, ScoringRun
-from metrics.tasks import start_scoring
 from tests.scoring_data import AS_OF, load_into_db, shop
 
 

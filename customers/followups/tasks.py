@@ -1,15 +1,16 @@
-"""Celery tasks for scoring: thin wrappers around metrics.run (and, at the end of a
-run, the follow-up queue's refresh: tasks sit above both)."""
+"""Celery tasks for the nightly run: score (metrics.run), then refresh the queue.
+They live with the queue, above scoring; their names keep the "metrics." prefix that
+beat schedules and running workers know."""
 
 import logging
 
 from celery import chord, shared_task
 from django.utils import timezone
 
-from customers.followups import nightly
+from metrics import run as runs
+from metrics.models import AccountSettings, CustomerScore, ScoringRun
 
-from . import run as runs
-from .models import AccountSettings, CustomerScore, ScoringRun
+from . import nightly
 
 log = logging.getLogger(__name__)
 
