@@ -307,9 +307,18 @@ def build_demo(transactions: pd.DataFrame, today: date, seed: int = SEED):
     email = np.char.add(np.char.add(local, "@"), rng.choice(EMAIL_DOMAINS, n))
     plan_index = rng.choice(3, n, p=[0.7, 0.22, 0.08])
     end = pd.Timestamp(today)
-    days_quiet = (end - per_customer["last"]).dt.days.to_numpy()
-    stage = np.select([days_quiet > 270, days_quiet > 120], ["churned", "at_risk"], "active")
     has_plan = plan_index > 0
+    purchase_days = tx.groupby("external_id")["date"].apply(lambda d: np.sort(d.to_numpy()))
+    cancelled = _cancellations(
+        per_customer["first"].to_numpy(), purchase_days.to_numpy(), has_plan, end, rng
+    )
+    paying = has_plan & np.isnat(cancelled)
+    days_quiet = (end - per_customer["last"]).dt.days.to_numpy()
+    stage = np.select(
+        [~np.isnat(cancelled), paying, days_quiet > 270, days_quiet > 120],
+        ["churned", "active", "churned", "at_risk"],
+        "active",
+    )
     customers = pd.DataFrame(
         {
             "external_id": per_customer.index,
@@ -317,27 +326,18 @@ def build_demo(transactions: pd.DataFrame, today: date, seed: int = SEED):
             "email": email,
             "company": rng.choice(COMPANIES, n),
             "locale": np.where(chinese, "zh-hans", "en"),
-            "plan": [PLANS[i][0] for i in plan_index],
+            "plan": [PLANS[i][0] if p else "" for i, p in zip(plan_index, paying, strict=True)],
             "mrr": [
-                f"{PLANS[i][1]:.2f}" if s != "churned" else "0.00"
-                for i, s in zip(plan_index, stage, strict=True)
+                f"{PLANS[i][1] if p else 0:.2f}" for i, p in zip(plan_index, paying, strict=True)
             ],
             "signup_date": per_customer["first"].dt.normalize().to_numpy(),
             "subscription_ends_on": np.where(
-                has_plan & (stage != "churned"),
-                (end + pd.to_timedelta(rng.integers(1, 365, n), unit="D")).normalize(),
+                paying,
+                (end + pd.to_timedelta(rng.integers(1, 31, n), unit="D")).normalize(),
                 pd.NaT,
             ),
             "lifecycle_stage": stage,
-            # Members who left cancelled their plan a month or three after their last
-            # order: the churn model needs subscribers who churned to learn from.
-            "churned_at": np.where(
-                has_plan & (stage == "churned"),
-                (
-                    per_customer["last"] + pd.to_timedelta(rng.integers(30, 90, n), unit="D")
-                ).dt.tz_localize("UTC"),
-                pd.NaT,
-            ),
+            "churned_at": pd.Series(cancelled).dt.tz_localize("UTC").to_numpy(),
             "survey_opt_out": rng.random(n) < 0.03,
             "tags": [["club"] if p else [] for p in has_plan],
             "custom": [{"source": "CDNOW 1997-98 (dates shifted)"} for _ in range(n)],
@@ -368,7 +368,90 @@ def build_demo(transactions: pd.DataFrame, today: date, seed: int = SEED):
     )
     orders = pd.concat([orders, refunds], ignore_index=True)
     orders = orders[orders["occurred_at"] < pd.Timestamp(today, tz="UTC")]
-    return customers, orders, _interactions(per_customer, rng, end)
+    interactions = pd.concat(
+        [
+            _interactions(per_customer, rng, end),
+            _logins(tx, per_customer, has_plan, cancelled, end, rng),
+        ],
+        ignore_index=True,
+    )
+    return customers, orders, interactions
+
+
+MONTHLY_CANCEL = 0.02  # a club member who still buys
+MONTHLY_CANCEL_LAPSED = 0.12  # one who has not bought for 90 days
+DECLINE_DAYS = 60  # logins fade over the two months before a member cancels
+
+
+def _cancellations(signup, purchase_days, has_plan, end, rng) -> np.ndarray:
+    """When each club member cancels (NaT: still a member), decided month by month
+    from that month's state: members who stopped buying cancel far more often. So
+    cancellations fall throughout the shop's history, as in a real one."""
+    cancelled = np.full(len(signup), np.datetime64("NaT"), "datetime64[ns]")
+    month = np.timedelta64(30, "D")
+    end64 = end.to_datetime64()
+    for i in np.flatnonzero(has_plan):
+        day, days = signup[i], purchase_days[i]
+        while day + month < end64:
+            last = days[np.searchsorted(days, day, side="right") - 1]
+            lapsed = day - last > np.timedelta64(90, "D")
+            if rng.random() < (MONTHLY_CANCEL_LAPSED if lapsed else MONTHLY_CANCEL):
+                cancelled[i] = day + np.timedelta64(int(rng.integers(0, 30 * 86400)), "s")
+                break
+            day = day + month
+    return cancelled
+
+
+def _logins(tx, per_customer, has_plan, cancelled, end, rng) -> pd.DataFrame:
+    """Sign-ins from each day's state, never from the future: after every purchase a
+    few visits that thin out over the following weeks (tracking the order, browsing);
+    club members also visit steadily while they are members, fading over the
+    `DECLINE_DAYS` before they cancel."""
+    visits = rng.poisson(1.2, len(tx))
+    after = (
+        np.repeat(tx["date"].to_numpy(), visits)
+        + pd.to_timedelta(rng.exponential(20 * 86400, visits.sum()), unit="s").to_numpy()
+    )
+    who = np.repeat(tx["external_id"].to_numpy(), visits)
+
+    members = np.flatnonzero(has_plan)
+    ids, signup = per_customer.index.to_numpy(), per_customer["first"].to_numpy()
+    stop = np.where(np.isnat(cancelled), end.to_datetime64(), cancelled)[members]
+    span = (stop - signup[members]) / np.timedelta64(1, "D")
+    rate = rng.gamma(2.0, 0.03, len(members))  # about one visit in two weeks
+    counts = rng.poisson(rate * np.maximum(span, 0))
+    when = (
+        np.repeat(signup[members], counts)
+        + pd.to_timedelta(
+            rng.uniform(0, 1, counts.sum()) * np.repeat(span, counts), unit="D"
+        ).to_numpy()
+    )
+    left = (np.repeat(stop, counts) - when) / np.timedelta64(1, "D")
+    fading = np.repeat(~np.isnat(cancelled[members]), counts) & (left < DECLINE_DAYS)
+    keep = ~fading | (rng.random(len(when)) < left / DECLINE_DAYS)
+    frame = pd.DataFrame(
+        {
+            "customer_external_id": np.concatenate([who, np.repeat(ids[members], counts)[keep]]),
+            "occurred_at": np.concatenate([after, when[keep]]),
+        }
+    )
+    frame = frame[frame["occurred_at"] < end.to_datetime64()]
+    frame["occurred_at"] = frame["occurred_at"].dt.floor("s").dt.tz_localize("UTC")
+    never = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    frame = frame.assign(
+        kind="usage",
+        direction="inbound",
+        subject="Signed in",
+        body="",
+        opened_at=never,
+        first_response_at=never,
+        resolved_at=never,
+    )
+    frame["external_id"] = [
+        "demo-" + hashlib.sha1(f"{c}|usage|{t}".encode()).hexdigest()[:20]
+        for c, t in zip(frame["customer_external_id"], frame["occurred_at"], strict=True)
+    ]
+    return frame.drop_duplicates("external_id")
 
 
 TICKET_SUBJECTS = [
@@ -391,10 +474,9 @@ def _interactions(per_customer: pd.DataFrame, rng, end: pd.Timestamp) -> pd.Data
     rows = []
     ids = per_customer.index.to_numpy()
     first = per_customer["first"].to_numpy()
-    last = per_customer["last"].to_numpy()
     for i, external_id in enumerate(ids):
         span = max((end - first[i]).days, 1)
-        # Welcome e-mail for everyone; logins while they were buying.
+        # Welcome e-mail for everyone (sign-ins: `_logins`).
         rows.append(
             _row(
                 external_id,
@@ -405,10 +487,6 @@ def _interactions(per_customer: pd.DataFrame, rng, end: pd.Timestamp) -> pd.Data
                 "Welcome e-mail and first-order discount.",
             )
         )
-        for _ in range(rng.poisson(2)):
-            active_days = max((last[i] - first[i]).astype("timedelta64[D]").astype(int), 1) + 30
-            when = first[i] + np.timedelta64(int(rng.integers(0, min(active_days, span))), "D")
-            rows.append(_row(external_id, "usage", "inbound", when, "Signed in", ""))
         if rng.random() < 0.12:
             kind, direction, subject, body = OUTREACH[rng.integers(len(OUTREACH))]
             when = first[i] + np.timedelta64(int(rng.integers(0, span)), "D")
@@ -483,27 +561,44 @@ NPS_COMMENTS = {
 
 
 def survey_answers(customers: pd.DataFrame, orders: pd.DataFrame, today: date, seed: int = SEED):
-    """A year of NPS invitations to recent buyers and their answers (about a third
-    answer; recently active buyers score higher, as in real shops). Returns the
-    invitations frame: customer_external_id, sent_at, and score/comment/language/
-    responded_at (NaN/None when unanswered)."""
+    """A year of NPS invitations and their answers (about a third answer). Each answer
+    comes from the customer's state on the day it was sent, never from what they did
+    later: who had bought in the year before is invited, and the longer since their
+    last purchase (or the nearer a member is to cancelling, when their visits fade)
+    the lower the score. Returns the invitations frame: customer_external_id, sent_at,
+    and score/comment/language/responded_at (NaN/None when unanswered)."""
     rng = np.random.default_rng(seed + 1)
     end = pd.Timestamp(today, tz="UTC")
-    last = (
-        pd.to_datetime(orders["occurred_at"], utc=True)
-        .groupby(orders["customer_external_id"])
-        .max()
+    purchases = orders[orders["kind"].eq("purchase")]
+    bought = pd.DataFrame(
+        {
+            "customer_external_id": purchases["customer_external_id"].to_numpy(),
+            "last": pd.to_datetime(purchases["occurred_at"], utc=True).to_numpy(),
+        }
+    ).sort_values("last")
+    people = customers.set_index("external_id")
+    candidates = people.index.to_numpy()
+    drawn = rng.choice(candidates, int(len(candidates) * 0.45), replace=False)
+    sent = end - pd.to_timedelta(rng.integers(1, 330 * 86400, len(drawn)), unit="s")
+    invited = pd.DataFrame({"customer_external_id": drawn, "sent_at": sent}).sort_values("sent_at")
+    invited = pd.merge_asof(
+        invited,
+        bought.assign(sent_at=bought["last"]),
+        on="sent_at",
+        by="customer_external_id",
+        direction="backward",
     )
-    recent = last[last > end - pd.Timedelta(days=365)]
-    invited = recent.sample(frac=0.6, random_state=seed).sort_index()
+    quiet_days = (invited["sent_at"] - invited["last"]).dt.days
+    cancels = pd.to_datetime(invited["customer_external_id"].map(people["churned_at"]), utc=True)
+    fading = ((cancels - invited["sent_at"]).dt.days.between(0, DECLINE_DAYS)).to_numpy()
+    invited = invited[(quiet_days <= 365).to_numpy()]
+    fading = fading[(quiet_days <= 365).to_numpy()]
+    quiet = (invited["sent_at"] - invited["last"]).dt.days.to_numpy()
     n = len(invited)
-    sent = pd.Series(end - pd.to_timedelta(rng.integers(1, 330, n), unit="D"))
     answered = rng.random(n) < 0.35
-    quiet_days = (end - invited).dt.days.to_numpy()
-    answered_at = sent + pd.to_timedelta(rng.integers(10, 3 * 86400, n), unit="s")
-    # Promoter/passive/detractor mix by how recently the customer bought.
-    p_promoter = np.clip(0.6 - quiet_days / 900, 0.2, 0.6)
-    p_detractor = np.clip(0.1 + quiet_days / 1200, 0.1, 0.4)
+    answered_at = invited["sent_at"] + pd.to_timedelta(rng.integers(10, 3 * 86400, n), unit="s")
+    p_promoter = np.where(fading, 0.1, np.clip(0.6 - quiet / 900, 0.2, 0.6))
+    p_detractor = np.where(fading, 0.6, np.clip(0.1 + quiet / 1200, 0.1, 0.4))
     draw = rng.random(n)
     group = np.where(
         draw < p_promoter, "promoter", np.where(draw > 1 - p_detractor, "detractor", "passive")
@@ -511,9 +606,9 @@ def survey_answers(customers: pd.DataFrame, orders: pd.DataFrame, today: date, s
     low = {"promoter": 9, "passive": 7, "detractor": 0}
     high = {"promoter": 10, "passive": 8, "detractor": 6}
     score = [int(rng.integers(low[g], high[g] + 1)) for g in group]
-    customer_locale = customers.set_index("external_id")["locale"]
+    customer_locale = people["locale"]
     comments, languages = [], []
-    for external_id, g in zip(invited.index, group, strict=True):
+    for external_id, g in zip(invited["customer_external_id"], group, strict=True):
         locale = customer_locale.get(external_id, "en")
         pool = [c for c in NPS_COMMENTS[g] if c[0] == locale] or NPS_COMMENTS[g]
         has_comment = rng.random() < 0.5
@@ -521,12 +616,14 @@ def survey_answers(customers: pd.DataFrame, orders: pd.DataFrame, today: date, s
         languages.append(locale)
     frame = pd.DataFrame(
         {
-            "customer_external_id": invited.index,
-            "sent_at": sent,
-            "responded_at": answered_at.clip(upper=end - pd.Timedelta(minutes=1)).where(answered),
+            "customer_external_id": invited["customer_external_id"].to_numpy(),
+            "sent_at": invited["sent_at"].to_numpy(),
+            "responded_at": answered_at.clip(upper=end - pd.Timedelta(minutes=1))
+            .where(answered)
+            .to_numpy(),
             "score": np.where(answered, score, -1),
             "comment": np.where(answered, comments, ""),
             "language": languages,
         }
     )
-    return frame
+    return frame.sort_values(["customer_external_id", "sent_at"]).reset_index(drop=True)

@@ -32,9 +32,10 @@ def holdout_purchase_days(transactions: pd.DataFrame, start, end) -> pd.Series:
     )
 
 
-def _churn_classifier(transactions, day, calibration_end, horizon_days, ids, bought) -> dict:
-    """Train the churn classifier on the calibration part only; score it on the holdout
-    (churned = no purchase in the holdout)."""
+def _churn_rankings(transactions, day, calibration_end, horizon_days, ids, bought) -> dict:
+    """Run the nightly churn ranking on the calibration part only (it validates and
+    chooses on its own held-out months inside it), then judge every ranking on the
+    holdout (churned = no purchase in it)."""
     known = transactions[day <= calibration_end]
     orders = pd.DataFrame(
         {
@@ -69,15 +70,62 @@ def _churn_classifier(transactions, day, calibration_end, horizon_days, ids, bou
             }
         ),
     )
-    risk = churn.fit_and_predict(data, calibration_end, horizon_days=int(round(horizon_days)))
-    if risk.method != "classifier":
-        return {"method": risk.method, "reason": risk.reason}
+    rfm = rfm_summary(orders, calibration_end)  # in days, as the nightly run
+    x, t_x, big_t = (rfm[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    try:
+        in_days = clv.fit_bgnbd(x, t_x, big_t)
+        p_alive = pd.Series(clv.probability_alive(in_days, x, t_x, big_t), index=rfm.index)
+    except clv.FitError:
+        in_days, p_alive = None, None
+    risk = churn.fit_and_predict(
+        data,
+        calibration_end,
+        horizon_days=int(round(horizon_days)),
+        fallback=None if p_alive is None else 1 - p_alive,
+        bgnbd=in_days,
+    )
     probability = risk.probability.reindex(ids).fillna(risk.probability.mean()).to_numpy()
-    return {
-        "method": "classifier",
+    result: dict = {
+        "method": risk.method,
+        "reason": risk.reason,
         "auc": _auc(bought, -probability),
         "brier": round(float(brier_score_loss(1 - bought, probability)), 4),
-        "validation": risk.metrics,
+    }
+    if risk.method in churn.RANKINGS:
+        result["validation"] = risk.metrics["rankings"]
+        result["holdout"] = {
+            name: _auc(bought, -risk.today[name].reindex(ids).fillna(0).to_numpy())
+            for name in churn.RANKINGS
+        }
+    return result
+
+
+def _interval_coverage(transactions, start, end, rfm, bgnbd, gg, length, level=0.8) -> dict:
+    """How often the posterior-predictive `level` interval of each customer's holdout
+    spend contains what they actually spent (the app's CLV range, over the holdout)."""
+    day = calendar_day(transactions["occurred_at"])
+    inside = (day > start) & (day <= end)
+    spent = (
+        transactions.loc[inside, "amount"]
+        .astype(float)
+        .groupby(transactions.loc[inside, "customer_id"])
+        .sum()
+        .reindex(rfm.index, fill_value=0.0)
+        .to_numpy()
+    )
+    x, t_x, big_t, m = (rfm[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary"))
+    low, high = clv.value_interval(bgnbd, gg, x, t_x, big_t, m, length, level=level)
+    covered = (spent >= low - 0.005) & (spent <= high + 0.005)
+    buyers = spent > 0
+    return {
+        "level": level,
+        "coverage": round(float(covered.mean()), 4),
+        "coverage_holdout_buyers": round(float(covered[buyers].mean()), 4)
+        if buyers.any()
+        else None,
+        "below": round(float((spent < low - 0.005).mean()), 4),
+        "above": round(float((spent > high + 0.005).mean()), 4),
+        "customers": int(len(spent)),
     }
 
 
@@ -156,11 +204,17 @@ def run_backtest(
                 "predicted_repeat_transactions": round(float(mean_rate.sum()), 2),
                 "mae_per_customer": round(float(np.abs(actual - mean_rate).mean()), 4),
             },
+            "predict_zero": {
+                "predicted_repeat_transactions": 0.0,
+                "mae_per_customer": round(float(actual.mean()), 4),
+                "auc": 0.5,  # a constant ranks nobody above anybody
+            },
             "most_recent_first": {"auc": _auc(bought, -days_since_last)},
         },
         "gamma_gamma": None,
+        "clv_interval": None,
     }
-    result["churn_classifier"] = _churn_classifier(
+    result["churn"] = _churn_rankings(
         transactions, day, calibration_end, holdout_length * period_days, rfm.index, bought
     )
     if "amount" in transactions and (rfm["monetary"] > 0).sum() >= 10:
@@ -169,6 +223,9 @@ def run_backtest(
             result["gamma_gamma"] = {
                 k: round(v, 6) if isinstance(v, float) else v for k, v in gg.as_dict().items()
             }
+            result["clv_interval"] = _interval_coverage(
+                transactions, calibration_end, holdout_end, rfm, bgnbd, gg, holdout_length
+            )
         except clv.FitError as exc:
             result["gamma_gamma"] = {"error": str(exc)}
     return result

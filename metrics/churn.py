@@ -1,11 +1,13 @@
-"""Churn risk: a calibrated scikit-learn classifier trained on the shop's own history.
+"""Churn risk ranked by whichever of three rankings did best on the shop's own
+held-out time: a calibrated scikit-learn classifier, BG/NBD's expected purchases,
+or days since the last activity (docs/metrics.md#churn-risk).
 
-Features are computed as of past cut-off days; the label says whether the customer
-churned in the `horizon_days` after the cut-off (subscribers: churned_at in the
-window; buyers: no purchase in the window). Validation is time-based: the model
-is trained on earlier cut-offs and judged on the latest labelled one. With too
-little labelled history the fallback is 1 - P(alive) from BG/NBD, and the result
-says so. Pure: DataFrames in, DataFrames out.
+Features are computed as of past cut-off days, from what was known then; the label
+says whether the customer churned in the `horizon_days` after the cut-off, by what
+they were at the cut-off (subscriber: cancelled in the window; buyer: no purchase in
+it). Training label windows end before the validation cut-off. With too little
+labelled history the fallback is 1 - P(alive) from BG/NBD, and the result says so.
+Pure: DataFrames in, DataFrames out.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from . import clv
 from .inputs import Tables
-from .purchase_summary import calendar_day
+from .purchase_summary import calendar_day, rfm_summary
 
 FEATURES = [
     "recency_days",
@@ -31,6 +35,7 @@ FEATURES = [
     "activity_trend",
     "revenue_90d",
     "logins_30d",
+    "days_since_login",
     "tickets_90d",
     "open_tickets",
     "days_since_contact",
@@ -38,6 +43,7 @@ FEATURES = [
     "last_csat",
     "subscribed",
 ]
+RANKINGS = ("classifier", "recency", "bgnbd")
 MIN_LABELLED = 200
 MAX_TRAINING_ROWS = 300_000
 MIN_CLASS = 20
@@ -46,10 +52,15 @@ MIN_CLASS = 20
 @dataclass
 class ChurnResult:
     probability: pd.Series  # customer id -> P(churn within horizon)
-    method: str  # "classifier" or "1 - P(alive)"
+    method: str  # the ranking used: "classifier", "recency", "bgnbd"; or "1 - P(alive)", "none"
     reason: str = ""
     metrics: dict = field(default_factory=dict)
     features: pd.DataFrame = field(default_factory=pd.DataFrame)  # as of the prediction day
+    # The held-out customers: label and each ranking's score (higher = more at risk).
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Each ranking's score as of the prediction day (the classifier as validated, before
+    # its refit on all cut-offs), for a backtest to judge them all on what came next.
+    today: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def build_features(data: Tables, cutoff: pd.Timestamp) -> pd.DataFrame:
@@ -112,6 +123,10 @@ def build_features(data: Tables, cutoff: pd.Timestamp) -> pd.DataFrame:
         inter["kind"].eq("usage") & (inter["occurred_at"] >= cutoff - pd.Timedelta(days=29))
     ]
     frame["logins_30d"] = logins.groupby("customer_id").size().reindex(frame.index, fill_value=0)
+    last_login = inter[inter["kind"].eq("usage")].groupby("customer_id")["occurred_at"].max()
+    frame["days_since_login"] = (
+        (cutoff - last_login.dt.normalize()) / pd.Timedelta(days=1)
+    ).reindex(frame.index)
     tickets = inter[inter["kind"].eq("ticket")]
     frame["tickets_90d"] = (
         tickets[tickets["occurred_at"] >= cutoff - pd.Timedelta(days=89)]
@@ -152,108 +167,227 @@ def subscribed_at(customers: pd.DataFrame, moment: pd.Timestamp) -> pd.Series:
     return subscriber & (churned_at.isna() | (churned_at >= moment))
 
 
+def example_kinds(data: Tables, cutoff: pd.Timestamp, ids: pd.Index) -> pd.Series:
+    """What each of `ids` was at `cutoff` (docs/metrics.md#churn-risk): "subscriber" if
+    they paid a subscription then, else "buyer" if they had bought by then, else ""
+    (no example: a subscriber who had already cancelled and never bought)."""
+    end = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
+    orders = data.orders
+    bought = orders.loc[
+        (orders["occurred_at"] < end) & ~orders["kind"].eq("refund"), "customer_id"
+    ].unique()
+    subscriber = subscribed_at(data.customers, end).reindex(ids, fill_value=False).to_numpy()
+    buyer = ids.isin(bought)
+    return pd.Series(np.select([subscriber, buyer], ["subscriber", "buyer"], ""), index=ids)
+
+
 def churn_labels(data: Tables, cutoff: pd.Timestamp, horizon_days: int, ids: pd.Index) -> pd.Series:
-    """1 if the customer churned in (cutoff, cutoff + horizon], else 0, for `ids`."""
-    cutoff = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
-    until = cutoff + pd.Timedelta(days=horizon_days)
+    """1 if the customer churned in (cutoff, cutoff + horizon], else 0, for `ids`, by
+    what they were at the cut-off: a subscriber churns by cancelling inside the
+    horizon; a buyer by not buying inside it. Customers who were neither get no label
+    (they are not examples; see `example_kinds`)."""
+    start = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
+    until = start + pd.Timedelta(days=horizon_days)
     orders = data.orders
     window = orders[
-        (orders["occurred_at"] >= cutoff)
+        (orders["occurred_at"] >= start)
         & (orders["occurred_at"] < until)
         & ~orders["kind"].eq("refund")
     ]
-    bought = set(window["customer_id"].unique())
-    customers = data.customers
-    subscriber = (customers["mrr"] > 0) | customers["churned_at"].notna()
-    churned_sub = customers["churned_at"].between(cutoff, until, inclusive="left")
-    is_sub = subscriber.reindex(ids, fill_value=False).to_numpy()
-    sub_churn = churned_sub.reindex(ids, fill_value=False).to_numpy()
-    no_purchase = ~ids.isin(list(bought))
-    return pd.Series(np.where(is_sub, sub_churn, no_purchase), index=ids).astype(int)
+    kinds = example_kinds(data, cutoff, ids)
+    cancelled = data.customers["churned_at"].between(start, until, inclusive="left")
+    cancelled = cancelled.reindex(ids, fill_value=False).to_numpy()
+    no_purchase = ~ids.isin(window["customer_id"].unique())
+    labels = np.where(kinds.eq("subscriber"), cancelled, no_purchase).astype(float)
+    return pd.Series(np.where(kinds.eq(""), np.nan, labels), index=ids)
+
+
+def days_since_activity(features: pd.DataFrame) -> pd.Series:
+    """Days since the last purchase or login at the cut-off (tenure when neither): the
+    recency baseline the classifier has to beat."""
+    return (
+        features[["recency_days", "days_since_login"]].min(axis=1).fillna(features["tenure_days"])
+    )
 
 
 def _dataset(data, cutoffs, horizon_days, still_active_days):
-    """Labelled rows for customers who were still active at each cut-off (a customer
-    gone for years is no question for the model, and would flatter its AUC)."""
+    """Labelled rows for each cut-off: everyone subscribed then, and the buyers active
+    within `still_active_days` of it (a buyer gone for years is no question for the
+    model, and would flatter its AUC)."""
     parts = []
     for cutoff in cutoffs:
         features = build_features(data, cutoff)
-        features = features[
-            features["recency_days"].fillna(features["tenure_days"]) <= still_active_days
-        ]
         labels = churn_labels(data, cutoff, horizon_days, features.index)
-        parts.append(features.assign(label=labels.to_numpy(), cutoff=cutoff))
+        kinds = example_kinds(data, cutoff, features.index)
+        recent = days_since_activity(features) <= still_active_days
+        keep = labels.notna() & (kinds.eq("subscriber") | recent)
+        parts.append(
+            features[keep].assign(label=labels[keep].astype(int).to_numpy(), cutoff=cutoff)
+        )
     return pd.concat(parts) if parts else pd.DataFrame()
+
+
+def _bgnbd_scores(data: Tables, as_of: pd.Timestamp, horizon_days: int, ids, params=None):
+    """Expected purchases in the next `horizon_days` from BG/NBD fitted on the orders up
+    to `as_of` (0 for customers who never bought). None when it cannot be fitted."""
+    rfm = rfm_summary(data.orders, as_of)
+    try:
+        params = params or clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
+    except clv.FitError:
+        return None
+    expected = clv.expected_purchases(
+        params, horizon_days, rfm["frequency"], rfm["recency"], rfm["T"]
+    )
+    return pd.Series(expected, index=rfm.index).reindex(ids, fill_value=0.0)
+
+
+def _auc(labels, scores) -> float | None:
+    labels = np.asarray(labels)
+    if labels.min() == labels.max():
+        return None
+    return round(float(roc_auc_score(labels, scores)), 4)
+
+
+def _calibrated(score_fit, labels, score_today, increasing: bool) -> np.ndarray:
+    """A ranking's scores turned into probabilities: the churn rate of labelled
+    customers with a similar score (isotonic regression, monotone in the score)."""
+    mapping = IsotonicRegression(increasing=increasing, out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    mapping.fit(np.asarray(score_fit, float), np.asarray(labels, float))
+    return mapping.predict(np.asarray(score_today, float))
 
 
 def fit_and_predict(
     data: Tables,
     as_of: pd.Timestamp,
     horizon_days: int = 90,
-    history_cutoffs: int = 4,
+    history_cutoffs: int = 3,
     still_active_days: int = 365,
     fallback: pd.Series | None = None,
+    bgnbd: clv.BGNBDParams | None = None,
     random_state: int = 0,
 ) -> ChurnResult:
-    """Train on cut-offs as_of - horizon - k*30 days (k = 1..history_cutoffs-1), validate
-    on as_of - horizon, refit on all of them, predict as of `as_of`."""
+    """Rank churn by whichever of the classifier, BG/NBD and recency did best on held-out
+    time, and predict as of `as_of`.
+
+    Validation cut-off v = as_of - horizon (its outcome is known today). Training
+    cut-offs are v - horizon - 30k days (k = 0..history_cutoffs-1), so that every
+    training label window ends before v: nothing the validation judges was seen in
+    training. `bgnbd`: the run's fit as of `as_of`, for the BG/NBD ranking today.
+    """
     as_of = pd.Timestamp(as_of).normalize()
-    latest_labelled = as_of - pd.Timedelta(days=horizon_days)
+    horizon = pd.Timedelta(days=horizon_days)
+    validation_cutoff = as_of - horizon
     first_data = data.orders["occurred_at"].min() if len(data.orders) else as_of
-    cutoffs = [latest_labelled - pd.Timedelta(days=30 * k) for k in range(history_cutoffs)]
-    cutoffs = [c for c in cutoffs if c - pd.Timedelta(days=30) > first_data]
+    training_cutoffs = [
+        validation_cutoff - horizon - pd.Timedelta(days=30 * k) for k in range(history_cutoffs)
+    ]
+    training_cutoffs = [c for c in training_cutoffs if c - pd.Timedelta(days=30) > first_data]
     current = build_features(data, as_of)
 
-    def fall_back(reason: str) -> ChurnResult:
-        values = (
-            fallback.reindex(current.index)
-            if fallback is not None
-            else pd.Series(np.nan, index=current.index)
+    def fall_back(reason: str, **why) -> ChurnResult:
+        if fallback is None:
+            values = pd.Series(np.nan, index=current.index)
+            method = "none"
+        else:
+            values = fallback.reindex(current.index)
+            method = "1 - P(alive)"
+        return ChurnResult(
+            values.clip(0, 1), method, reason, metrics={"why": why}, features=current
         )
-        return ChurnResult(values.clip(0, 1), "1 - P(alive)", reason, features=current)
 
-    if len(cutoffs) < 2:
-        return fall_back(f"less than {horizon_days + 60} days of history")
-    dataset = _dataset(data, cutoffs, horizon_days, still_active_days)
-    positives = int(dataset["label"].sum())
+    if not training_cutoffs:
+        days = 2 * horizon_days + 30
+        return fall_back(f"less than {days} days of history", code="history", days=days)
+    train = _dataset(data, training_cutoffs, horizon_days, still_active_days)
+    test = _dataset(data, [validation_cutoff], horizon_days, still_active_days)
+    dataset = pd.concat([train, test])
+    positives = int(dataset["label"].sum()) if len(dataset) else 0
     negatives = len(dataset) - positives
-    if len(dataset) < MIN_LABELLED or min(positives, negatives) < MIN_CLASS:
-        return fall_back(f"too few labelled examples ({positives} churned, {negatives} stayed)")
+    if (
+        len(train) < MIN_LABELLED
+        or min(positives, negatives) < MIN_CLASS
+        or test["label"].nunique() < 2
+        or train["label"].nunique() < 2
+    ):
+        return fall_back(
+            f"too few labelled examples ({positives} churned, {negatives} stayed)",
+            code="examples",
+            churned=positives,
+            stayed=negatives,
+        )
 
     # A feature with no information (e.g. NPS before any survey) is left out.
     used = [f for f in FEATURES if dataset[f].nunique(dropna=True) > 1]
     if not used:
-        return fall_back("no feature varies between customers")
+        return fall_back("no feature varies between customers", code="features")
     # A random sample is as good as all rows for a few gradient-boosted trees, and keeps
     # a million-customer shop's nightly run in minutes.
-    if len(dataset) > MAX_TRAINING_ROWS:
-        dataset = dataset.sample(MAX_TRAINING_ROWS, random_state=random_state)
-    valid = dataset["cutoff"] == cutoffs[0]
-    train, test = dataset[~valid], dataset[valid]
+    if len(train) > MAX_TRAINING_ROWS:
+        train = train.sample(MAX_TRAINING_ROWS, random_state=random_state)
     model = _model(random_state)
     model.fit(train[used], train["label"])
     predicted = model.predict_proba(test[used])[:, 1]
+
+    # The rankings to choose from, each judged on the same held-out customers.
+    recency_valid = days_since_activity(test)
+    bgnbd_valid = _bgnbd_scores(data, validation_cutoff, horizon_days, test.index)
+    rankings = {
+        "classifier": _auc(test["label"], predicted),
+        "recency": _auc(test["label"], recency_valid),
+        "bgnbd": _auc(test["label"], -bgnbd_valid) if bgnbd_valid is not None else None,
+    }
+    chosen = max(
+        (name for name in rankings if rankings[name] is not None),
+        key=lambda name: rankings[name] or 0.0,
+    )
     metrics = {
-        "auc": float(roc_auc_score(test["label"], predicted))
-        if test["label"].nunique() == 2
-        else None,
+        "auc": rankings[chosen],
+        "rankings": rankings,
+        "chosen": chosen,
         "brier": float(brier_score_loss(test["label"], predicted)),
         "calibration_error": expected_calibration_error(test["label"].to_numpy(), predicted),
         "base_rate": float(test["label"].mean()),
         "brier_base_rate": float(test["label"].mean() * (1 - test["label"].mean())),
-        "auc_recency_only": float(roc_auc_score(test["label"], test["recency_days"].fillna(1e6)))
-        if test["label"].nunique() == 2
-        else None,
         "train_rows": int(len(train)),
         "validation_rows": int(len(test)),
-        "validation_cutoff": cutoffs[0].date().isoformat(),
+        "validation_subscribers": int(test["subscribed"].sum()),
+        "validation_cutoff": validation_cutoff.date().isoformat(),
+        "training_cutoffs": [c.date().isoformat() for c in training_cutoffs],
         "horizon_days": horizon_days,
         "features": used,
     }
-    final = _model(random_state)
-    final.fit(dataset[used], dataset["label"])
-    probability = pd.Series(final.predict_proba(current[used])[:, 1], index=current.index)
-    return ChurnResult(probability, "classifier", metrics=metrics, features=current)
+    bgnbd_today = _bgnbd_scores(data, as_of, horizon_days, current.index, params=bgnbd)
+    today = pd.DataFrame(
+        {
+            "classifier": model.predict_proba(current[used])[:, 1],
+            "recency": days_since_activity(current),
+            "bgnbd": -bgnbd_today if bgnbd_today is not None else np.nan,
+        },
+        index=current.index,
+    )
+    if chosen == "classifier":
+        final = _model(random_state)
+        final.fit(dataset[used], dataset["label"])
+        probability = final.predict_proba(current[used])[:, 1]
+    else:
+        validated = -bgnbd_valid if chosen == "bgnbd" else recency_valid
+        probability = _calibrated(validated, test["label"], today[chosen], increasing=True)
+    validation = pd.DataFrame(
+        {
+            "label": test["label"],
+            "classifier": predicted,
+            "recency": recency_valid,
+            "bgnbd": -bgnbd_valid if bgnbd_valid is not None else np.nan,
+        }
+    )
+    return ChurnResult(
+        pd.Series(probability, index=current.index),
+        chosen,
+        metrics=metrics,
+        features=current,
+        validation=validation,
+        today=today,
+    )
 
 
 def expected_calibration_error(labels: np.ndarray, predicted: np.ndarray, bins: int = 10) -> float:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -271,7 +271,7 @@ def summary_frame_clv(
     """Per-customer predictions from an RFM summary in days.
 
     Columns: p_alive, expected_purchases (next `horizon_days`), expected_spend,
-    clv, clv_low/clv_high (80% interval from the Gamma-Gamma spend posterior),
+    clv, clv_low/clv_high (80% interval of the value from the posterior predictive),
     clv_confident (False when the customer has fewer than `min_repeat_purchases`
     repeat purchases: the number is then mostly the population average).
     """
@@ -296,36 +296,100 @@ def summary_frame_clv(
             * spend
             * margin_values
         )
-        out["clv_low"] = np.nan
-        out["clv_high"] = np.nan
     else:
         out["expected_spend"] = expected_average_spend(gamma_gamma, x, m)
         out["clv"] = predictive_clv(
             bgnbd, gamma_gamma, x, t_x, big_t, m, months, monthly_discount, margin_values
         )
-        low, high = spend_interval(gamma_gamma, x, m, 0.8)
-        purchases_value = out["clv"].to_numpy() / np.where(
-            out["expected_spend"] > 0, out["expected_spend"], np.nan
-        )
-        out["clv_low"] = purchases_value * low
-        out["clv_high"] = purchases_value * high
+    # The 80% range of the next `months`' value from the full posterior predictive;
+    # discounting is applied as the ratio of discounted to plain expected purchases.
+    plain = expected_purchases(bgnbd, months * DAYS_PER_MONTH, x, t_x, big_t)
+    discount = discounted_purchases(bgnbd, x, t_x, big_t, months, monthly_discount) / np.where(
+        plain > 0, plain, np.nan
+    )
+    low, high = value_interval(
+        bgnbd,
+        gamma_gamma,
+        x,
+        t_x,
+        big_t,
+        m,
+        months * DAYS_PER_MONTH,
+        spend=out["expected_spend"].to_numpy(),
+    )
+    out["clv_low"] = np.nan_to_num(low * discount) * margin_values
+    out["clv_high"] = np.nan_to_num(high * discount) * margin_values
     out["clv_confident"] = x >= min_repeat_purchases
     return out
 
 
-def spend_interval(params: GammaGammaParams, frequency, monetary, level: float = 0.8):
-    """Central interval of a customer's mean spend E[Z | data].
+def value_draws(
+    bgnbd: BGNBDParams,
+    gamma_gamma: GammaGammaParams | None,
+    frequency,
+    recency,
+    T,
+    monetary,
+    t: float,
+    draws: int = 200,
+    seed: int = 0,
+    spend=None,
+) -> np.ndarray:
+    """Draws (customers x draws) of each customer's total spend in (T, T + t] from the
+    full posterior predictive of both models: alive at T with P(alive); if so, the
+    purchase rate lambda ~ Gamma(r + x, alpha + T) and the dropout chance
+    p ~ Beta(a, b + x) (their posterior given alive); purchases = min(Poisson(lambda t),
+    Geometric(p)) (BG/NBD drops out after a purchase); spend: the customer's mean
+    nu ~ Gamma(p x + q, gamma + m x), the total of N purchases ~ Gamma(p N, nu).
+    Without a Gamma-Gamma fit every purchase is worth `spend` (one value per customer)."""
+    rng = np.random.default_rng(seed)
+    x = np.asarray(frequency, float)[:, None]
+    t_x = np.asarray(recency, float)
+    big_t = np.asarray(T, float)[:, None]
+    shape = (len(x), draws)
+    alive = rng.random(shape) < probability_alive(bgnbd, x[:, 0], t_x, big_t[:, 0])[:, None]
+    rate = rng.gamma(bgnbd.r + x, 1 / (bgnbd.alpha + big_t), shape)
+    dropout = rng.beta(bgnbd.a, bgnbd.b + x, shape)
+    count = np.where(alive, np.minimum(rng.poisson(rate * t), rng.geometric(dropout)), 0)
+    if gamma_gamma is None:
+        return count * np.asarray(spend, float)[:, None]
+    m = np.where(x[:, 0] > 0, np.asarray(monetary, float), 0.0)[:, None]
+    nu = rng.gamma(gamma_gamma.p * x + gamma_gamma.q, 1 / (gamma_gamma.gamma + m * x), shape)
+    total = rng.gamma(np.maximum(gamma_gamma.p * count, 1e-12), 1 / nu)
+    return np.where(count > 0, total, 0.0)
 
-    In the Gamma-Gamma model the customer's mean spend is p/nu with
-    nu | data ~ Gamma(shape = p*x + q, rate = gamma + m_x * x), so p/nu is an
-    inverse-gamma variable and its quantiles are closed-form.
-    """
-    p, q, gamma = params.p, params.q, params.gamma
+
+def value_interval(
+    bgnbd, gamma_gamma, frequency, recency, T, monetary, t, level=0.8, spend=None, block=4000
+):
+    """A `level` interval of each customer's spend in (T, T + t] (`value_draws`),
+    computed in blocks of customers to bound memory. Central where it can be; where
+    "nothing" (0) already holds more than the lower tail, the interval starts at 0
+    and ends at the `level` quantile, so that it holds `level` of the chance rather
+    than level + tail (and is [0, 0] when 0 alone is likelier than `level`)."""
     x = np.asarray(frequency, float)
-    m = np.where(x > 0, np.asarray(monetary, float), 0.0)
-    shape = p * x + q
-    rate = gamma + m * x
+    columns = [x, np.asarray(recency, float), np.asarray(T, float), np.asarray(monetary, float)]
+    spend = (
+        np.zeros_like(x) if spend is None else np.broadcast_to(np.asarray(spend, float), x.shape)
+    )
     tail = (1 - level) / 2
-    nu_high = stats.gamma.ppf(1 - tail, shape, scale=1 / rate)
-    nu_low = stats.gamma.ppf(tail, shape, scale=1 / rate)
-    return p / nu_high, p / nu_low
+    low, high = np.empty_like(x), np.empty_like(x)
+    for start in range(0, len(x), block):
+        part = slice(start, start + block)
+        x_part, recency_part, t_part, m_part = (c[part] for c in columns)
+        draws = value_draws(
+            bgnbd,
+            gamma_gamma,
+            x_part,
+            recency_part,
+            t_part,
+            m_part,
+            t,
+            spend=spend[part],
+            seed=start,
+        )
+        lower, upper, at_level = np.quantile(draws, [tail, 1 - tail, level], axis=1)
+        nothing = (draws == 0).mean(axis=1)
+        low[part] = lower
+        high[part] = np.where(nothing < tail, upper, np.where(nothing > level, 0.0, at_level))
+    return low, high

@@ -1,9 +1,11 @@
 """Retention, churn, cohorts and subscription revenue movements
 (docs/metrics.md#retention-and-revenue). Pure pandas.
 
-A customer is *active* from the start of their span to its end. Spans come from
-`activity_spans`: subscribers are active from signup until churned_at; buyers from
-their first purchase until `inactive_after_days` after their last one.
+A customer is *retained* (not churned, by the one definition in
+docs/metrics.md#active-inactive-churned) from the start of their span to its end.
+Spans come from `activity_spans`: subscribers from signup until they cancel; everyone
+else from their first purchase until `inactive_after_days` after their last purchase
+or login.
 """
 
 from __future__ import annotations
@@ -14,25 +16,27 @@ import pandas as pd
 
 def activity_spans(
     customers: pd.DataFrame,
+    last_activity: pd.Series,
     rfm: pd.DataFrame,
     as_of: pd.Timestamp,
     inactive_after_days: int = 90,
 ) -> pd.DataFrame:
-    """start/end (end NaT = still active) per customer id.
+    """start/end (end NaT = not churned) per customer id.
 
     `customers`: index id, columns signup_date, churned_at, mrr (subscription when mrr > 0
-    or churned_at is set). `rfm`: index customer id, columns first, last (purchase days).
+    or churned_at is set). `last_activity`: the day of each customer's last purchase or
+    login. `rfm`: index customer id, column first (first purchase day).
     """
     as_of = pd.Timestamp(as_of)
     spans = pd.DataFrame(index=customers.index.union(rfm.index))
     first = rfm["first"].reindex(spans.index)
-    last = rfm["last"].reindex(spans.index)
+    last = pd.to_datetime(last_activity.reindex(spans.index)).dt.normalize()
     signup = customers["signup_date"].reindex(spans.index)
     churned = customers["churned_at"].reindex(spans.index).dt.normalize()
     subscriber = (customers["mrr"].reindex(spans.index).fillna(0) > 0) | churned.notna()
     spans["start"] = signup.where(subscriber & signup.notna(), first).fillna(signup)
     lapse = last + pd.Timedelta(days=inactive_after_days)
-    spans["end"] = churned.where(subscriber, lapse.where(lapse <= as_of))
+    spans["end"] = churned.where(subscriber, lapse.where(lapse < as_of))
     return spans.dropna(subset=["start"])
 
 
@@ -75,22 +79,43 @@ def retention_by_period(spans: pd.DataFrame, start, end, freq: str = "MS") -> pd
     return pd.DataFrame(rows)
 
 
-def cohort_retention(spans: pd.DataFrame, as_of, max_months: int = 12) -> pd.DataFrame:
-    """Share of each start-month cohort still active k = 0..max_months months later
-    (measured at the end of month k). Cells in the future are NaN."""
+def cohort_retention(
+    spans: pd.DataFrame,
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of,
+    max_months: int = 12,
+) -> pd.DataFrame:
+    """Share of each start-month cohort (the months of `spans["start"]`) that bought or
+    paid a subscription in month k = 0..max_months after it: the month itself, not a
+    trailing window, so a cohort's curve moves only when its customers do. Months not
+    yet over on `as_of` are NaN."""
     as_of = pd.Timestamp(as_of)
     cohort = spans["start"].dt.to_period("M")
-    end = spans["end"].fillna(pd.Timestamp("2262-01-01"))
+    bought = orders[~orders["kind"].eq("refund") & orders["customer_id"].isin(spans.index)]
+    months_bought = pd.DataFrame(
+        {"id": bought["customer_id"].to_numpy(), "month": bought["occurred_at"].dt.to_period("M")}
+    ).drop_duplicates()
+    churned = customers["churned_at"].reindex(spans.index)
+    subscriber = (customers["mrr"].reindex(spans.index).fillna(0) > 0) | churned.notna()
+    paid_from = customers["signup_date"].reindex(spans.index).where(subscriber).dt.to_period("M")
+    paid_until = churned.dt.to_period("M").where(churned.notna(), as_of.to_period("M"))
     table: dict[str, dict] = {}
     for month, members in spans.groupby(cohort).groups.items():
         size = len(members)
         row: dict[str | int, float] = {"customers": size}
+        in_cohort = months_bought[months_bought["id"].isin(members)]
         for k in range(max_months + 1):
-            checkpoint = (month + k).to_timestamp(how="end").normalize()
-            if checkpoint > as_of:
+            target = month + k
+            if target.to_timestamp(how="end").normalize() > as_of:
                 row[k] = np.nan
                 continue
-            row[k] = float((end.loc[members] > checkpoint).sum()) / size
+            buying = set(in_cohort.loc[in_cohort["month"] == target, "id"])
+            paying = members[
+                (paid_from.loc[members] <= target).to_numpy()
+                & (paid_until.loc[members] >= target).to_numpy()
+            ]
+            row[k] = len(buying.union(paying)) / size
         table[str(month)] = row
     frame = pd.DataFrame.from_dict(table, orient="index")
     frame.index.name = "cohort"

@@ -161,7 +161,13 @@ def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> 
         if bgnbd
         else pd.Series(dtype=float)
     )
-    risk = churn.fit_and_predict(data, as_of, config.horizon_days, fallback=1 - p_alive)
+    risk = churn.fit_and_predict(
+        data,
+        as_of,
+        config.horizon_days,
+        fallback=1 - p_alive if bgnbd else None,
+        bgnbd=bgnbd,
+    )
     metrics["churn"] = {"method": risk.method, "reason": risk.reason, **risk.metrics}
     watch.lap("churn")
 
@@ -212,8 +218,12 @@ def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> 
     churned = customers["churned_at"].reindex(facts.index).notna() | customers[
         "lifecycle_stage"
     ].reindex(facts.index).eq("churned").fillna(False).astype(bool)
+    paying = (facts["mrr"] > 0) & customers["churned_at"].reindex(facts.index).isna()
     facts["behaviour"] = behaviour_state(
-        facts["days_since_activity"], churned, inactive_after_days=config.inactive_after_days
+        facts["days_since_activity"],
+        churned,
+        paying,
+        inactive_after_days=config.inactive_after_days,
     )
     buyers = facts["last"].notna()
     segments = rfm_segments(
@@ -273,13 +283,19 @@ def population_summary(
             "amount",
         ].sum()
     )
-    spans = retention.activity_spans(customers, rfm, as_of, config.inactive_after_days)
+    last_activity = as_of - pd.to_timedelta(facts["days_since_activity"], unit="D")
+    spans = retention.activity_spans(
+        customers, last_activity, rfm, as_of, config.inactive_after_days
+    )
     month_start = as_of.to_period("M").to_timestamp()
     by_month = retention.retention_by_period(
         spans, month_start - pd.DateOffset(months=12), month_start
     )
     cohorts = retention.cohort_retention(
-        spans[spans["start"] >= month_start - pd.DateOffset(months=24)], as_of
+        spans[spans["start"] >= month_start - pd.DateOffset(months=24)],
+        orders,
+        customers,
+        as_of,
     )
     recent = orders[orders["occurred_at"] >= month_start - pd.DateOffset(months=12)]
     revenue_by_month = recent.groupby(recent["occurred_at"].dt.to_period("M"))["amount"].sum()

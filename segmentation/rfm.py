@@ -70,17 +70,24 @@ def rfm_segments(
 def behaviour_state(
     days_since_activity: pd.Series,
     churned: pd.Series,
+    paying: pd.Series | None = None,
     active_days: int = 30,
     inactive_after_days: int = 90,
 ) -> pd.Series:
-    """active (activity in the last `active_days`), inactive, or churned (explicitly,
-    or silent for more than `inactive_after_days`)."""
+    """The one definition of active (docs/metrics.md#active-inactive-churned): churned
+    (cancelled or marked so, or without a paid subscription silent for more than
+    `inactive_after_days`), active (a paid subscription, or a purchase or login in the
+    last `active_days`), else inactive."""
     days = days_since_activity.fillna(np.inf)
+    paid = (
+        paying.reindex(days.index, fill_value=False).to_numpy(bool)
+        if paying is not None
+        else np.zeros(len(days), bool)
+    )
+    gone = churned.to_numpy(bool) | (~paid & (days > inactive_after_days).to_numpy())
     return pd.Series(
         np.select(
-            [churned.to_numpy(bool) | (days > inactive_after_days), days <= active_days],
-            ["churned", "active"],
-            "inactive",
+            [gone, paid | (days <= active_days).to_numpy()], ["churned", "active"], "inactive"
         ),
         index=days_since_activity.index,
     )

@@ -85,8 +85,8 @@ def _active(summary: dict, previous: dict | None) -> Kpi:
         _("Active customers"),
         _get(summary, "active_customers"),
         _(
-            "Customers whose last purchase or login is within the inactivity window "
-            "(Settings), as of the run."
+            "Customers with a paid subscription, or a purchase or login in the last 30 days, "
+            "as of the run."
         ),
         previous=_get(previous, "active_customers"),
     )
@@ -155,7 +155,11 @@ def _retention(summary: dict, previous: dict | None) -> Kpi:
         "retention",
         _("Retention, last month"),
         _percent(month.get("retention_rate")),
-        _("(customers active at the month's end − new ones) ÷ customers active at its start."),
+        _(
+            "(customers not churned at the month's end − new ones) ÷ customers not churned "
+            "at its start. Churned: cancelled, or no purchase or login for longer than the "
+            "inactivity window (Settings)."
+        ),
         unit="percent",
         previous=_percent(_last_full_month(previous).get("retention_rate")),
         detail=month.get("period", "")[:7],
@@ -168,7 +172,7 @@ def _churn(summary: dict, previous: dict | None) -> Kpi:
         "churn",
         _("Churn rate, last month"),
         _percent(month.get("churn_rate")),
-        _("Customers lost in the month ÷ customers active at its start."),
+        _("Customers who churned in the month ÷ customers not churned at its start."),
         unit="percent",
         previous=_percent(_last_full_month(previous).get("churn_rate")),
         up_is_good=False,
@@ -306,3 +310,53 @@ def skipped(summary: dict | None) -> list[str]:
         for reason, n in counts.items()
         if reason in SKIPPED and n
     ]
+
+
+RANKINGS = {
+    "classifier": _("the trained model"),
+    "recency": _("days since the last purchase or login"),
+    "bgnbd": _("BG/NBD expected purchases"),
+}
+
+
+def churn_ranking(churn: dict | None) -> str:
+    """One sentence: which churn ranking the run uses and how it compares on held-out
+    time with the others (docs/metrics.md#churn-risk)."""
+    churn = churn or {}
+    method = churn.get("method")
+    rankings = churn.get("rankings") or {}
+    if method in RANKINGS and rankings:
+        others = [
+            _("%(auc)s for %(name)s") % {"auc": _auc(auc), "name": RANKINGS[name]}
+            for name, auc in rankings.items()
+            if name != method and name in RANKINGS and auc is not None
+        ]
+        return _(
+            "Churn risk is ranked by %(name)s: AUC %(auc)s on the held-out months "
+            "(%(others)s; 0.5 is chance)."
+        ) % {
+            "name": RANKINGS[method],
+            "auc": _auc(rankings.get(method)),
+            "others": _(", ").join(others) if others else _("no other ranking could be judged"),
+        }
+    if method == "classifier":  # a run from before the rankings were compared
+        return _("Churn model on held-out months: AUC %(auc)s.") % {"auc": _auc(churn.get("auc"))}
+    why = _churn_reason(churn)
+    if method == "1 - P(alive)":
+        return _("Churn risk is 1 − P(alive) from BG/NBD: %(why)s.") % {"why": why}
+    return _("No churn risk yet: %(why)s.") % {"why": why}
+
+
+def _auc(value) -> str:
+    return number_format(value, 2) if value is not None else "–"
+
+
+def _churn_reason(churn: dict) -> str:
+    why = churn.get("why") or {}
+    if why.get("code") == "history":
+        return _("less than %(days)s days of history") % {"days": why["days"]}
+    if why.get("code") == "examples":
+        return _("too few labelled examples (%(churned)s churned, %(stayed)s stayed)") % why
+    if why.get("code") == "features":
+        return _("no feature varies between customers")
+    return churn.get("reason") or _("too little history for a trained model")

@@ -47,6 +47,7 @@ def home(request):
             earlier=earlier,
             kpis=kpis.kpis(summary, earlier.summary if earlier else None),
             skipped=kpis.skipped(summary),
+            churn_ranking=kpis.churn_ranking((run.model_metrics or {}).get("churn")),
             health_chart=charts.bars([(f"{10 * i}", n, bands[i]) for i, n in enumerate(histogram)]),
             nps_chart=charts.line(
                 [(m["month"][2:], m["nps"]) for m in summary.get("nps_trend") or []],
@@ -77,5 +78,6 @@ def run_detail(request, run_id):
             "recent": recent,
             "title": _("Scoring run"),
             "skipped": kpis.skipped(run.summary),
+            "churn_ranking": kpis.churn_ranking((run.model_metrics or {}).get("churn")),
         },
     )

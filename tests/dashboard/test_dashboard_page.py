@@ -55,3 +55,38 @@ def test_the_nps_and_csat_cards_say_few_answers_and_keep_a_wide_margin():
     assert cards["nps"].value == 100 and "few answers" in cards["nps"].detail
     assert "± 64.4" in cards["nps"].detail
     assert "few answers" in cards["csat"].detail and "%" in cards["csat"].detail
+
+
+def test_the_dashboard_and_run_page_say_which_churn_ranking_is_used_and_by_how_much(
+    owner_client, scored
+):
+    run, _ = scored
+    run.model_metrics = {
+        "churn": {
+            "method": "recency",
+            "rankings": {"classifier": 0.66, "recency": 0.74, "bgnbd": 0.70},
+            "brier": 0.19,
+            "brier_base_rate": 0.24,
+            "validation_rows": 1500,
+            "validation_subscribers": 210,
+        }
+    }
+    run.save()
+    said = (
+        "Churn risk is ranked by days since the last purchase or login: AUC 0.74 on the "
+        "held-out months (0.66 for the trained model, 0.70 for BG/NBD expected purchases"
+    )
+    assert said in owner_client.get("/").content.decode()
+    detail = owner_client.get(f"/runs/{run.pk}/").content.decode()
+    assert said in detail and "1,500 held-out customers (210 of them subscribers)" in detail
+    chinese = owner_client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "流失风险按距最近一次购买或登录的天数排序：在留出月份上 AUC 为 0.74" in chinese
+
+
+def test_without_a_churn_estimate_the_dashboard_says_why(owner_client, scored):
+    run, _ = scored
+    run.model_metrics = {"churn": {"method": "none", "why": {"code": "history", "days": 210}}}
+    run.save()
+    assert "No churn risk yet: less than 210 days of history." in (
+        owner_client.get("/").content.decode()
+    )

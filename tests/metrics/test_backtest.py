@@ -58,6 +58,27 @@ def test_backtest_of_cdnow_reproduces_the_paper_and_beats_the_naive_baseline(cdn
     assert holdout["auc_expected_purchases"] > 0.7
     # P(alive) is 1 for every one-time buyer, so alone it ranks badly.
     assert holdout["auc_p_alive"] < holdout["auc_expected_purchases"]
+    # Predicting that nobody buys again is reported beside it, as it should be.
+    zero = result["baselines"]["predict_zero"]
+    assert zero["mae_per_customer"] == pytest.approx(
+        holdout["actual_repeat_transactions"] / result["customers"], abs=1e-4
+    )
+
+
+def test_the_80_percent_clv_range_covers_about_80_percent_of_cdnow_customers(capsys):
+    # All 23,570 CDNOW customers, the published 39 + 39 weeks: the app's range, drawn
+    # from the full posterior predictive, against what each customer then spent.
+    frame = read_cdnow("CDNOW_master.txt")
+    assert frame is not None, "could not download the lifetimes wheel with pip"
+    from metrics.backtest import run_backtest
+
+    result = run_backtest(
+        frame.rename(columns={"date": "occurred_at"}), "1997-09-30", "1998-06-30", period_days=7
+    )
+    interval = result["clv_interval"]
+    print("CDNOW 80% range coverage:", interval)
+    assert interval["customers"] == 23_570 and interval["level"] == 0.8
+    assert 0.75 <= interval["coverage"] <= 0.85
 
 
 def test_backtest_prints_a_readable_table(cdnow_csv, capsys):
@@ -152,9 +173,12 @@ def test_backtest_trains_and_scores_the_churn_classifier_on_a_long_history(tmp_p
         "--holdout-end",
         AS_OF.date().isoformat(),
     )
-    classifier = result["churn_classifier"]
-    assert classifier["method"] == "classifier"
-    assert classifier["auc"] > 0.75 and 0 < classifier["brier"] < 0.25
+    churn = result["churn"]
+    assert churn["method"] == max(churn["validation"], key=churn["validation"].get)
+    assert churn["auc"] > 0.75 and 0 < churn["brier"] < 0.25
+    # Every ranking is judged on the holdout too, beside the one the run chose.
+    assert set(churn["holdout"]) == {"classifier", "recency", "bgnbd"}
+    assert all(0.5 < auc <= 1 for auc in churn["holdout"].values())
 
 
 def test_cdnow_is_too_short_for_the_classifier_and_the_backtest_says_so(cdnow_csv, capsys):
@@ -169,5 +193,5 @@ def test_cdnow_is_too_short_for_the_classifier_and_the_backtest_says_so(cdnow_cs
         "--holdout-end",
         "1998-06-30",
     )
-    assert result["churn_classifier"]["method"] == "1 - P(alive)"
-    assert "history" in result["churn_classifier"]["reason"]
+    assert result["churn"]["method"] == "1 - P(alive)"
+    assert "history" in result["churn"]["reason"]

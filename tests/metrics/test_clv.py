@@ -99,12 +99,40 @@ def test_undiscounted_clv_is_twelve_months_of_purchases_times_spend(bgnbd):
     assert discounted < 0.5 * undiscounted
 
 
-def test_spend_interval_brackets_the_estimate_and_narrows_with_data():
-    params = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0, n_customers=946)
-    low, high = clv.spend_interval(params, [1, 30], [40.0, 40.0])
-    estimate = clv.expected_average_spend(params, [1, 30], [40.0, 40.0])
-    assert (low < estimate).all() and (estimate < high).all()
-    assert (high[1] - low[1]) < (high[0] - low[0])
+GG = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0, n_customers=946)
+
+
+def test_the_value_draws_average_to_the_models_expected_value(bgnbd):
+    # The posterior predictive must agree with the closed forms it is drawn from:
+    # mean of the draws = E[purchases in t] x E[spend] (Gamma-Gamma spend is
+    # independent of the purchase process).
+    x, t_x, big_t, m = [0, 2, 7], [0.0, 20.0, 30.0], [38.0, 38.0, 38.0], [0.0, 35.0, 60.0]
+    draws = clv.value_draws(bgnbd, GG, x, t_x, big_t, m, t=39, draws=200_000)
+    expected = clv.expected_purchases(bgnbd, 39, x, t_x, big_t) * clv.expected_average_spend(
+        GG, x, m
+    )
+    assert draws.mean(axis=1) == pytest.approx(expected, rel=0.03)
+
+
+def test_the_value_interval_holds_its_level(bgnbd):
+    x, t_x, big_t, m = [1, 12], [30.0, 36.0], [38.0, 38.0], [40.0, 40.0]
+    draws = clv.value_draws(bgnbd, GG, x, t_x, big_t, m, t=39, draws=4000, seed=5)
+    low, high = clv.value_interval(bgnbd, GG, x, t_x, big_t, m, t=39)
+    held = ((draws >= low[:, None]) & (draws <= high[:, None])).mean(axis=1)
+    assert held == pytest.approx([0.8, 0.8], abs=0.03)
+    expected = draws.mean(axis=1)
+    assert (low < expected).all() and (expected < high).all()
+
+
+def test_when_nothing_is_likeliest_the_interval_starts_at_zero_and_keeps_its_level(bgnbd):
+    # A one-time buyer quiet for most of the period: most likely no purchase at all.
+    low, high = clv.value_interval(bgnbd, GG, [0, 1], [0.0, 2.0], [38.0, 38.0], [0.0, 30.0], t=39)
+    draws = clv.value_draws(bgnbd, GG, [0, 1], [0.0, 2.0], [38.0, 38.0], [0.0, 30.0], 39, 4000, 7)
+    nothing = (draws == 0).mean(axis=1)
+    assert (low == 0).all() and (nothing > 0.1).all()
+    held = ((draws >= 0) & (draws <= high[:, None])).mean(axis=1)
+    # [0, high] holds the level, or just the chance of nothing when that is larger.
+    assert held == pytest.approx(np.maximum(0.8, nothing), abs=0.03)
 
 
 def test_too_little_data_is_a_clear_fit_error():
@@ -181,4 +209,6 @@ def test_without_a_spend_model_clv_uses_own_or_overall_mean_spend_and_flags_conf
     purchases = clv.discounted_purchases(bgnbd, rfm["frequency"], rfm["recency"], rfm["T"], 12, 0.0)
     assert out["clv"].tolist() == pytest.approx([purchases[0] * 40.0, purchases[1] * 40.0])
     assert out["clv_confident"].tolist() == [True, False]
-    assert out["clv_low"].isna().all()
+    # The range counts purchases, each worth that same spend.
+    assert (out["clv_low"] <= out["clv_high"]).all()
+    assert np.allclose(out["clv_high"] / 40.0 % 1, 0)

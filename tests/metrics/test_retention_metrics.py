@@ -33,21 +33,45 @@ def test_retention_and_churn_for_one_month_by_hand():
     assert feb.retention_rate == 0.5 and feb.churn_rate == 0.5
 
 
-def test_cohort_matrix_by_hand():
+def test_cohort_retention_is_the_share_buying_or_paying_in_month_k_by_hand():
     frame = spans(
         [
-            (T("2024-01-03"), None),
-            (T("2024-01-15"), T("2024-02-10")),
-            (T("2024-01-20"), T("2024-03-05")),
-            (T("2024-02-02"), None),
+            (T("2024-01-03"), None),  # 1: buys in January and March
+            (T("2024-01-15"), None),  # 2: buys in January only
+            (T("2024-01-20"), None),  # 3: a member from January, cancels in February
+            (T("2024-02-02"), None),  # 4: buys in February
         ]
+    ).set_axis([1, 2, 3, 4])
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 4, 3],
+            "occurred_at": [
+                T("2024-01-03"),
+                T("2024-03-09"),
+                T("2024-01-15"),
+                T("2024-01-29"),
+                T("2024-02-02"),
+                T("2024-01-20"),
+            ],
+            "kind": ["purchase"] * 3 + ["refund", "purchase", "subscription"],
+        }
     )
-    table = retention.cohort_retention(frame, as_of="2024-03-31", max_months=3)
+    customers = pd.DataFrame(
+        {
+            "signup_date": [T("2024-01-03"), T("2024-01-15"), T("2024-01-20"), T("2024-02-02")],
+            "churned_at": [pd.NaT, pd.NaT, T("2024-02-12"), pd.NaT],
+            "mrr": [0.0, 0.0, 0.0, 0.0],
+        },
+        index=[1, 2, 3, 4],
+    )
+    table = retention.cohort_retention(frame, orders, customers, as_of="2024-03-31", max_months=3)
     jan = table.loc["2024-01"]
     assert jan["customers"] == 3
-    assert [jan[0], jan[1], jan[2]] == [1.0, pytest.approx(2 / 3), pytest.approx(1 / 3)]
-    assert math.isnan(jan[3])  # end of April is in the future
-    assert table.loc["2024-02", 0] == 1.0
+    # February: only the member, still paying until the 12th; March: customer 1 buys
+    # again. Not a trailing window: nobody is counted for having bought in January.
+    assert [jan[0], jan[1], jan[2]] == [1.0, pytest.approx(1 / 3), pytest.approx(1 / 3)]
+    assert math.isnan(jan[3])  # April is not over
+    assert table.loc["2024-02", 0] == 1.0 and table.loc["2024-02", 1] == 0.0
 
 
 def test_activity_spans_for_subscribers_and_buyers():
@@ -67,9 +91,13 @@ def test_activity_spans_for_subscribers_and_buyers():
         }
     )
     rfm = rfm_summary(tx, T("2024-12-31"))
-    result = retention.activity_spans(customers, rfm, as_of=T("2024-12-31"), inactive_after_days=90)
+    last_activity = pd.Series([pd.NaT, T("2024-03-20 18:00")], index=[1, 2])  # a login after
+    result = retention.activity_spans(
+        customers, last_activity, rfm, as_of=T("2024-12-31"), inactive_after_days=90
+    )
     assert result.loc[1, "end"] == T("2024-05-02")
-    assert result.loc[2, "start"] == T("2024-02-01") and result.loc[2, "end"] == T("2024-05-30")
+    # Retained until 90 days after the last purchase or login, whichever is later.
+    assert result.loc[2, "start"] == T("2024-02-01") and result.loc[2, "end"] == T("2024-06-18")
 
 
 def test_mrr_movements_by_hand():

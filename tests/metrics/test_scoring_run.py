@@ -120,7 +120,7 @@ def test_the_score_command_prints_progress_and_stages(shop_db, capsys):
     call_command("score", "--as-of", DAY.isoformat())
     out = capsys.readouterr().out
     assert "scored 400 of 400 customers" in out
-    assert "churn method:" in out and "score_and_write" in out
+    assert "churn ranking: " in out and "held-out AUC" in out and "score_and_write" in out
 
 
 def test_the_celery_path_fits_once_and_scores_in_chunks(shop_db):

@@ -50,15 +50,18 @@ def test_rfm_segments_name_champions_and_lost():
     )
 
 
-def test_behaviour_states():
-    days = pd.Series([3, 45, 200, 5, np.nan])
-    churned = pd.Series([False, False, False, True, False])
-    assert behaviour_state(days, churned).tolist() == [
+def test_behaviour_states_follow_the_one_definition_of_active():
+    days = pd.Series([3, 45, 200, 5, np.nan, 131, 45])
+    churned = pd.Series([False, False, False, True, False, False, False])
+    paying = pd.Series([False, False, False, False, False, True, True])
+    assert behaviour_state(days, churned, paying).tolist() == [
         "active",
         "inactive",
         "churned",
         "churned",
         "churned",
+        "active",  # a paid subscription is active, however quiet
+        "active",
     ]
 
 

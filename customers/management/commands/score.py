@@ -26,14 +26,17 @@ class Command(BaseCommand):
             raise CommandError(f"Scoring failed, the previous scores stay in place: {exc}") from exc
         churn = run.model_metrics.get("churn", {})
         quality = (
-            f"AUC {churn['auc']:.3f}, Brier {churn['brier']:.3f}"
-            if churn.get("auc")
+            "held-out AUC "
+            + ", ".join(
+                f"{name} {auc:.3f}" for name, auc in churn["rankings"].items() if auc is not None
+            )
+            if churn.get("rankings")
             else churn.get("reason", "")
         )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Scoring run {run.pk} for {run.as_of}: {run.customers:,} customers in "
-                f"{run.duration_seconds:.1f} s; churn method: {churn.get('method')} ({quality})."
+                f"{run.duration_seconds:.1f} s; churn ranking: {churn.get('method')} ({quality})."
             )
         )
         for stage, seconds in run.timings.items():

@@ -3,6 +3,7 @@ import json
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
+from customers.demo_data import read_cdnow
 from metrics.backtest import run_backtest
 from metrics.clv import FitError
 from metrics.tables import read_orders
@@ -17,6 +18,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--transactions", help="CSV file; without it the database's orders are used"
+        )
+        parser.add_argument(
+            "--cdnow",
+            action="store_true",
+            help="The 23,570-customer CDNOW log (from the cached lifetimes wheel) instead",
         )
         parser.add_argument("--customer-col", default="customer_id")
         parser.add_argument("--date-col", default="date")
@@ -48,6 +54,11 @@ class Command(BaseCommand):
             self.stdout.write(format_report(result))
 
     def _transactions(self, options) -> pd.DataFrame:
+        if options["cdnow"]:
+            frame = read_cdnow()
+            if frame is None:
+                raise CommandError("The CDNOW log could not be had (pip download of lifetimes)")
+            return frame.rename(columns={"date": "occurred_at"})
         if not options["transactions"]:
             return read_orders()
         try:
@@ -107,14 +118,28 @@ def format_report(result: dict) -> str:
         f"{base['everyone_average_rate']['mae_per_customer']:>14.3f}",
         f"{'baseline: most recent first':32}{'':>26}{_auc(base['most_recent_first']['auc'])}",
     ]
-    classifier = result.get("churn_classifier") or {}
-    if classifier.get("method") == "classifier":
+    zero = base["predict_zero"]
+    lines.append(
+        f"{'baseline: nobody buys again':32}{0:>12,}{zero['mae_per_customer']:>14.3f}"
+        f"{_auc(zero['auc'])}"
+    )
+    churn = result.get("churn") or {}
+    if churn.get("holdout"):
+        lines += ["", f"churn ranking chosen on its own held-out months: {churn['method']}"]
+        for name, auc in churn["holdout"].items():
+            validated = churn["validation"].get(name)
+            lines.append(
+                f"{'  ' + name + ' (validation ' + _auc(validated).strip() + ')':32}"
+                f"{'':>26}{_auc(auc)}"
+            )
+    elif churn:
+        lines.append(f"churn ranking: {churn.get('method')} ({churn.get('reason')})")
+    interval = result.get("clv_interval")
+    if interval:
         lines.append(
-            f"{'churn classifier (Brier ' + format(classifier['brier'], '.3f') + ')':32}"
-            f"{'':>26}{_auc(classifier['auc'])}"
+            f"{interval['level']:.0%} value range covers {interval['coverage']:.1%} of customers' "
+            f"holdout spend ({interval['below']:.1%} below, {interval['above']:.1%} above)"
         )
-    elif classifier:
-        lines.append(f"churn classifier: not trained ({classifier.get('reason')})")
     return "\n".join(lines)
 
 
