@@ -2,6 +2,7 @@
 
 import re
 
+import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -63,3 +64,48 @@ def test_synthetic_data_has_the_shape_of_cdnow():
     # In CDNOW about 60% of customers never buy again after the first purchase.
     assert 0.45 < (per_customer == 1).mean() < 0.8
     assert frame["date"].max() < timezone.datetime(1998, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def demo_frames():
+    transactions = demo_data.synthetic_transactions(customers=6000, seed=2)
+    today = timezone.localdate()
+    customers, orders, interactions = demo_data.build_demo(transactions, today)
+    return customers, orders, interactions, demo_data.survey_answers(customers, orders, today)
+
+
+def test_demo_members_cancel_throughout_the_history_and_fade_before_they_do(demo_frames):
+    customers, _orders, interactions, _answers = demo_frames
+    cancelled = pd.to_datetime(customers["churned_at"], utc=True).dropna()
+    members = customers["tags"].str.len() > 0
+    assert 0.2 < len(cancelled) / members.sum() < 0.9  # some stay, many leave
+    assert cancelled.dt.strftime("%Y-%m").nunique() >= 12  # not all at one time
+    # Members who cancelled within the last 90 days have MRR 0 and a cancel date: the
+    # churn model has recent cancellations to learn from.
+    assert (customers.loc[customers["churned_at"].notna(), "mrr"] == "0.00").all()
+    logins = interactions[interactions["kind"].eq("usage")]
+    when = logins["customer_external_id"].map(
+        pd.to_datetime(customers.set_index("external_id")["churned_at"], utc=True)
+    )
+    before = (when - logins["occurred_at"]).dt.days
+    last_month = before.between(0, 29).sum()
+    two_months_earlier = before.between(60, 89).sum()
+    assert last_month < 0.6 * two_months_earlier  # visits fade before a cancel
+
+
+def test_demo_logins_and_answers_come_from_the_past_never_the_future(demo_frames):
+    customers, orders, interactions, answers = demo_frames
+    first = (
+        pd.to_datetime(orders["occurred_at"], utc=True)
+        .dt.normalize()
+        .groupby(orders["customer_external_id"])
+        .min()
+    )
+    logins = interactions[interactions["kind"].eq("usage")]
+    # Nobody signs in before the day they became a customer (a login "because they
+    # will buy" would hand the churn model the future).
+    assert (logins["occurred_at"] >= logins["customer_external_id"].map(first)).all()
+    # Everyone invited had bought before the invitation was sent.
+    assert (
+        pd.to_datetime(answers["sent_at"], utc=True) > answers["customer_external_id"].map(first)
+    ).all()
