@@ -21,10 +21,92 @@ import pandas as pd
 from scipy import optimize, special
 
 DAYS_PER_MONTH = 365.25 / 12
+BOUND = 20.0  # log-parameters are searched in [-20, 20]
+
+
+MIN_CUSTOMERS = 50  # before a BG/NBD fit
+MIN_REPEAT_BUYERS = 20  # before a BG/NBD or Gamma-Gamma fit
+MAX_LOG_SE = 2.0  # a parameter known no better than a factor e^2 either way is not fitted
 
 
 class FitError(RuntimeError):
-    """The model could not be fitted (too little data or no convergence)."""
+    """The model could not be fitted: too little data, a degenerate fit, or no
+    convergence. `code` and `details` say which, for the page to say it in words."""
+
+    def __init__(self, message: str, code: str = "", **details):
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+    def as_dict(self) -> dict:
+        return {"error": str(self), "code": self.code, **self.details}
+
+
+def _enough(model: str, customers: int, repeat_buyers: int, min_customers: int) -> None:
+    if customers < min_customers:
+        raise FitError(
+            f"{model} needs at least {min_customers} customers (has {customers})",
+            code="customers",
+            n=customers,
+            needed=min_customers,
+        )
+    if repeat_buyers < MIN_REPEAT_BUYERS:
+        raise FitError(
+            f"{model} needs at least {MIN_REPEAT_BUYERS} repeat buyers (has {repeat_buyers})",
+            code="repeat_buyers",
+            n=repeat_buyers,
+            needed=MIN_REPEAT_BUYERS,
+        )
+
+
+def _identified(model: str, names, objective, log_params, n: float, shown, means: dict) -> None:
+    """Refuse a degenerate fit: a parameter at the optimiser's bounds, or a quantity the
+    predictions rest on (`means`: name -> its gradient in the log parameters) that the
+    likelihood hardly constrains (flat: its standard error, from the curvature at the
+    optimum by the delta method, above MAX_LOG_SE). A shape running off to infinity
+    with its ratio fixed is no such failure: it says "everyone alike", and the
+    predictions stay pinned down. A shop of brand-new customers is one: nothing in its
+    data says how often customers drop out, and a fit would still call them confident."""
+    log_params = np.asarray(log_params, float)
+    for name, value, real in zip(names, log_params, shown, strict=True):
+        if abs(value) > BOUND - 0.5:
+            raise FitError(
+                f"{model} fit is degenerate: {name} = {real:.3g} is at the edge of its range",
+                code="degenerate",
+                parameter=name,
+                value=float(real),
+            )
+    # A tiny ridge keeps directions the data leave flat invertible (with a huge
+    # variance), without changing the well-determined ones.
+    curvature = _hessian(objective, log_params) * n + 1e-9 * np.eye(len(log_params))
+    covariance = np.linalg.inv(curvature)
+    for name, gradient in means.items():
+        gradient = np.asarray(gradient, float)
+        error = float(np.sqrt(max(gradient @ covariance @ gradient, 0.0)))
+        if not np.isfinite(error) or error > MAX_LOG_SE:
+            raise FitError(
+                f"{model} fit is degenerate: the data hardly constrain the {name} "
+                f"(standard error {error:.3g} on the log scale); too little history",
+                code="flat",
+                parameter=name,
+            )
+
+
+def _hessian(function, point, step: float = 1e-3) -> np.ndarray:
+    """Central-difference second derivatives of `function` at `point`."""
+    size = len(point)
+    hessian = np.zeros((size, size))
+    for i in range(size):
+        for j in range(i, size):
+            e_i, e_j = np.eye(size)[i] * step, np.eye(size)[j] * step
+            value = (
+                function(point + e_i + e_j)
+                - function(point + e_i - e_j)
+                - function(point - e_i + e_j)
+                + function(point - e_i - e_j)
+            ) / (4 * step * step)
+            hessian[i, j] = hessian[j, i] = value
+    return hessian
 
 
 @dataclass(frozen=True)
@@ -85,8 +167,7 @@ def fit_bgnbd(frequency, recency, T, initial=(1.0, 1.0, 1.0, 1.0)) -> BGNBDParam
     (x, t_x, big_t), weight = _compress(
         np.asarray(frequency, float), np.asarray(recency, float), np.asarray(T, float)
     )
-    if weight.sum() < 10 or not (x > 0).any():
-        raise FitError("BG/NBD needs at least 10 customers and some repeat purchases")
+    _enough("BG/NBD", int(weight.sum()), int(weight[x > 0].sum()), MIN_CUSTOMERS)
     scale = max(float(np.median(big_t)), 1e-9)  # fit alpha in units of the median T
 
     def negative_ll(log_params):
@@ -97,6 +178,16 @@ def fit_bgnbd(frequency, recency, T, initial=(1.0, 1.0, 1.0, 1.0)) -> BGNBDParam
     start = np.log([initial[0], initial[1] / scale if initial[1] else 1.0, initial[2], initial[3]])
     result = _minimise(negative_ll, start)
     r, alpha, a, b = np.exp(result.x)
+    _identified(
+        "BG/NBD",
+        ("r", "alpha", "a", "b"),
+        negative_ll,
+        result.x,
+        weight.sum(),
+        (r, alpha * scale, a, b),
+        # log(r / alpha) and logit(a / (a + b)) = log a - log b
+        {"mean purchase rate": [1, -1, 0, 0], "mean dropout chance": [0, 0, 1, -1]},
+    )
     return BGNBDParams(
         r=float(r),
         alpha=float(alpha * scale),
@@ -115,11 +206,11 @@ def _minimise(function, start):
         function,
         start,
         method="L-BFGS-B",
-        bounds=[(-20, 20)] * len(start),
+        bounds=[(-BOUND, BOUND)] * len(start),
         options={"ftol": 1e-13, "gtol": 1e-7, "maxiter": 500},
     )
     if not np.isfinite(result.fun):
-        raise FitError("the likelihood did not converge")
+        raise FitError("the likelihood did not converge", code="converge")
     return result
 
 
@@ -179,8 +270,7 @@ def fit_gamma_gamma(frequency, monetary, initial=(1.0, 1.0, 1.0)) -> GammaGammaP
     m = np.asarray(monetary, float)
     keep = (x > 0) & (m > 0)
     x, m = x[keep], m[keep]
-    if len(x) < 10:
-        raise FitError("Gamma-Gamma needs at least 10 repeat buyers")
+    _enough("Gamma-Gamma", len(x), len(x), 0)
     scale = float(np.mean(m))
 
     def negative_ll(log_params):
@@ -189,6 +279,26 @@ def fit_gamma_gamma(frequency, monetary, initial=(1.0, 1.0, 1.0)) -> GammaGammaP
 
     result = _minimise(negative_ll, np.log(initial))
     p, q, gamma = np.exp(result.x)
+    if q <= 1:
+        raise FitError(
+            f"Gamma-Gamma fit is degenerate: q = {q:.3g} <= 1, so the mean spend does not exist",
+            code="degenerate",
+            parameter="q",
+            value=float(q),
+        )
+    _identified(
+        "Gamma-Gamma",
+        ("p", "q", "gamma"),
+        negative_ll,
+        result.x,
+        len(x),
+        (p, q, gamma * scale),
+        # log(p gamma / (q - 1)) and log((q - 1) / p), the weight of the population mean
+        {
+            "mean spend": [1, -q / (q - 1), 1],
+            "weight of the population mean": [-1, q / (q - 1), 0],
+        },
+    )
     # Spend was scaled by its mean while fitting: gamma carries money units.
     ll = gamma_gamma_log_likelihood((p, q, gamma * scale), x, m).sum()
     return GammaGammaParams(

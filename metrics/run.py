@@ -122,7 +122,7 @@ def finalize(
         raise RuntimeError(f"only {run.progress} of {len(fitted.facts)} customers were scored")
     summary = {
         **fitted.summary,
-        "clv_total": round(float(scores["clv"].sum()), 2),
+        "clv_total": round(float(scores["clv"].sum()), 2) if scores["clv"].notna().any() else None,
         "clv_median": round(float(scores["clv"].median()), 2)
         if scores["clv"].notna().any()
         else None,

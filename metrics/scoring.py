@@ -81,6 +81,7 @@ def as_seen_on(data: Tables, as_of) -> Tables:
 
 
 FUTURE_SLACK = pd.Timedelta(days=1)  # as the import allows
+MIN_HISTORY_DAYS = 90  # of orders, before BG/NBD is fitted
 
 
 def screen(data: Tables, today, currency: str | None = None) -> tuple[Tables, dict[str, int]]:
@@ -141,16 +142,24 @@ def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> 
 
     metrics: dict = {}
     bgnbd = gamma_gamma = None
+    history = int(rfm["T"].max()) if len(rfm) else 0
     try:
+        if history < MIN_HISTORY_DAYS:
+            raise clv.FitError(
+                f"needs {MIN_HISTORY_DAYS} days of orders (has {history})",
+                code="history",
+                n=history,
+                needed=MIN_HISTORY_DAYS,
+            )
         bgnbd = clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
         metrics["bgnbd"] = bgnbd.as_dict()
     except clv.FitError as exc:
-        metrics["bgnbd"] = {"error": str(exc)}
+        metrics["bgnbd"] = exc.as_dict()
     try:
         gamma_gamma = clv.fit_gamma_gamma(rfm["frequency"], rfm["monetary"])
         metrics["gamma_gamma"] = gamma_gamma.as_dict()
     except clv.FitError as exc:
-        metrics["gamma_gamma"] = {"error": str(exc)}
+        metrics["gamma_gamma"] = exc.as_dict()
     watch.lap("clv_fit")
 
     p_alive = (
@@ -251,6 +260,8 @@ def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> 
     watch.lap("segments")
 
     summary = population_summary(data, facts, rfm, as_of, config)
+    if bgnbd is None:  # no CLV for buyers: the dashboard says why instead of a number
+        summary["clv_not_estimated"] = metrics["bgnbd"]
     summary["clusters"] = (
         {
             "k": grouping.k,

@@ -192,7 +192,9 @@ def _clv_total(summary: dict, previous: dict | None) -> Kpi:
         ),
         unit="money",
         previous=_get(previous, "clv_total"),
-        detail=_("median %(median)s") % {"median": _get(summary, "clv_median")},
+        detail=_("not estimated for buyers: %(why)s") % {"why": fit_problem(missing)}
+        if (missing := _get(summary, "clv_not_estimated"))
+        else _("median %(median)s") % {"median": _get(summary, "clv_median")},
     )
 
 
@@ -360,3 +362,30 @@ def _churn_reason(churn: dict) -> str:
     if why.get("code") == "features":
         return _("no feature varies between customers")
     return churn.get("reason") or _("too little history for a trained model")
+
+
+FIT_QUANTITIES = {
+    "mean purchase rate": _("the mean purchase rate"),
+    "mean dropout chance": _("the mean dropout chance"),
+    "mean spend": _("the mean spend"),
+    "weight of the population mean": _("the weight of the population mean"),
+}
+
+
+def fit_problem(error: dict | None) -> str:
+    """Why BG/NBD or Gamma-Gamma was not fitted, in the reader's language."""
+    error = error or {}
+    code = error.get("code")
+    if code == "history":
+        return _("needs %(needed)s days of orders (has %(n)s)") % error
+    if code == "customers":
+        return _("needs at least %(needed)s customers (has %(n)s)") % error
+    if code == "repeat_buyers":
+        return _("needs at least %(needed)s repeat buyers (has %(n)s)") % error
+    if code in ("degenerate", "flat"):
+        parameter = FIT_QUANTITIES.get(error.get("parameter"), error.get("parameter"))
+        return _(
+            "the fit was degenerate (%(parameter)s is not pinned down by the data): "
+            "too little history"
+        ) % {"parameter": parameter}
+    return error.get("error") or _("the model could not be fitted")

@@ -79,5 +79,7 @@ def run_detail(request, run_id):
             "title": _("Scoring run"),
             "skipped": kpis.skipped(run.summary),
             "churn_ranking": kpis.churn_ranking((run.model_metrics or {}).get("churn")),
+            "bgnbd_problem": kpis.fit_problem((run.model_metrics or {}).get("bgnbd")),
+            "gamma_gamma_problem": kpis.fit_problem((run.model_metrics or {}).get("gamma_gamma")),
         },
     )

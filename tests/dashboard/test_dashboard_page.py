@@ -90,3 +90,21 @@ def test_without_a_churn_estimate_the_dashboard_says_why(owner_client, scored):
     assert "No churn risk yet: less than 210 days of history." in (
         owner_client.get("/").content.decode()
     )
+
+
+def test_when_clv_cannot_be_fitted_the_card_and_run_page_say_why(owner_client, scored):
+    run, _ = scored
+    problem = {"error": "…", "code": "repeat_buyers", "n": 0, "needed": 20}
+    run.summary = {**run.summary, "clv_total": None, "clv_not_estimated": problem}
+    run.model_metrics = {
+        "bgnbd": problem,
+        "gamma_gamma": {**problem, "code": "flat", "parameter": "mean spend"},
+    }
+    run.save()
+    page = owner_client.get("/").content.decode()
+    assert "not estimated for buyers: needs at least 20 repeat buyers (has 0)" in page
+    detail = owner_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "Not fitted: needs at least 20 repeat buyers (has 0)." in detail
+    assert "the fit was degenerate (the mean spend is not pinned down by the data)" in detail
+    chinese = owner_client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "needs at least" not in chinese
