@@ -469,6 +469,17 @@ def value_draws(
     return np.where(count > 0, total, 0.0)
 
 
+def probability_nothing(params: BGNBDParams, frequency, recency, T, t) -> np.ndarray:
+    """P(no purchase in (T, T + t] | x, t_x, T): gone already, or alive and the Poisson
+    process stays silent: 1 - P(alive) + P(alive) ((alpha + T) / (alpha + T + t))^(r + x)
+    (a BG/NBD customer drops out only after a purchase)."""
+    x = np.asarray(frequency, float)
+    big_t = np.asarray(T, float)
+    alive = probability_alive(params, x, recency, big_t)
+    silent = ((params.alpha + big_t) / (params.alpha + big_t + t)) ** (params.r + x)
+    return 1 - alive + alive * silent
+
+
 def value_interval(
     bgnbd, gamma_gamma, frequency, recency, T, monetary, t, level=0.8, spend=None, block=4000
 ):
@@ -476,16 +487,18 @@ def value_interval(
     computed in blocks of customers to bound memory. Central where it can be; where
     "nothing" (0) already holds more than the lower tail, the interval starts at 0
     and ends at the `level` quantile, so that it holds `level` of the chance rather
-    than level + tail (and is [0, 0] when 0 alone is likelier than `level`)."""
+    than level + tail; it is [0, 0] when nothing at all is likelier than `level`
+    (known in closed form, so those customers, most of a typical base, are not drawn)."""
     x = np.asarray(frequency, float)
     columns = [x, np.asarray(recency, float), np.asarray(T, float), np.asarray(monetary, float)]
     spend = (
         np.zeros_like(x) if spend is None else np.broadcast_to(np.asarray(spend, float), x.shape)
     )
     tail = (1 - level) / 2
-    low, high = np.empty_like(x), np.empty_like(x)
-    for start in range(0, len(x), block):
-        part = slice(start, start + block)
+    low, high = np.zeros_like(x), np.zeros_like(x)
+    drawn = np.flatnonzero(probability_nothing(bgnbd, x, columns[1], columns[2], t) <= level)
+    for start in range(0, len(drawn), block):
+        part = drawn[start : start + block]
         x_part, recency_part, t_part, m_part = (c[part] for c in columns)
         draws = value_draws(
             bgnbd,
