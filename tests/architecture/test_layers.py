@@ -67,7 +67,7 @@ CLAIMS = [
 LATE_IMPORTS = {
     # Runs after Django is set up: warms the sentiment lexicons in each web worker.
     ("cs_platform.wsgi", "feedback.sentiment"),
-    # Keeps scikit-learn and scipy out of web workers until a run is started.
+    # Keeps pandas and the scoring engine out of web workers until a run is started.
     ("customers.views.settings", "customers.followups.tasks"),
 }
 # Benchmarks set Django up in their own processes before they may import models.
