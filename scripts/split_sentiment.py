@@ -1,11 +1,11 @@
 """Split a labelled comment set once into a development half and a test half.
 
-    python scripts/split_sentiment.py NEW.tsv en
+    python scripts/split_sentiment.py NEW.tsv en [NAME]
 
-Stratified by label with a fixed seed; writes feedback/sentiment_data/<lang>_dev.tsv
-(the model trains on it) and tests/data/sentiment_<lang>_test.tsv (only the tests read
-it). Run once per new set: re-splitting after looking at test results would tune on
-the test half.
+Stratified by label with a fixed seed; writes feedback/sentiment_data/<lang>_<NAME>.tsv
+(default NAME "dev"; the model trains on every file there) and
+tests/data/sentiment_<lang>_test.tsv (only the tests read it). Run once per new set:
+re-splitting after looking at test results would tune on the test half.
 """
 
 import csv
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(source: str, language: str) -> None:
+def main(source: str, language: str, name: str = "dev") -> None:
     with open(source, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     rng = random.Random(20261202)
@@ -27,7 +27,7 @@ def main(source: str, language: str) -> None:
         dev += group[: len(group) // 2]
         test += group[len(group) // 2 :]
     for rows_out, path in (
-        (dev, ROOT / "feedback" / "sentiment_data" / f"{language}_dev.tsv"),
+        (dev, ROOT / "feedback" / "sentiment_data" / f"{language}_{name}.tsv"),
         (test, ROOT / "tests" / "data" / f"sentiment_{language}_test.tsv"),
     ):
         with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -38,4 +38,4 @@ def main(source: str, language: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])
