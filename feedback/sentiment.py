@@ -478,11 +478,12 @@ def lexicon_features(texts) -> np.ndarray:
 
 
 def training_comments(language: str) -> tuple[list[str], list[str]]:
-    """Every labelled comment the model may learn from: the development half of the
-    labelled set, the earlier tuning set and the training comments."""
+    """Every labelled comment the model may learn from (feedback/sentiment_data): the
+    development halves of the labelled sets, a test half already scored and since
+    trained on, the earlier tuning set and the training comments."""
     texts, labels = [], []
-    for part in ("dev", "tuning", "train"):
-        with open(DATA / f"{language}_{part}.tsv", encoding="utf-8") as handle:
+    for path in sorted(DATA.glob(f"{language}_*.tsv")):
+        with open(path, encoding="utf-8") as handle:
             for row in csv.DictReader(handle, delimiter="\t"):
                 texts.append(row["text"])
                 labels.append(row["label"])
