@@ -227,12 +227,16 @@ def _dataset(data, cutoffs, horizon_days, still_active_days):
     return pd.concat(parts) if parts else pd.DataFrame()
 
 
-def _bgnbd_scores(data: Tables, as_of: pd.Timestamp, horizon_days: int, ids, params=None):
+def _bgnbd_scores(
+    data: Tables, as_of: pd.Timestamp, horizon_days: int, ids, params=None, start=None
+):
     """Expected purchases in the next `horizon_days` from BG/NBD fitted on the orders up
-    to `as_of` (0 for customers who never bought). None when it cannot be fitted."""
+    to `as_of` (0 for customers who never bought), or from `params` when given; `start`:
+    parameters to start the fit from. None when it cannot be fitted."""
     rfm = rfm_summary(data.orders, as_of)
     try:
-        params = params or clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
+        initial = (start.r, start.alpha, start.a, start.b) if start else (1.0, 1.0, 1.0, 1.0)
+        params = params or clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"], initial)
     except clv.FitError:
         return None
     expected = clv.expected_purchases(
@@ -330,7 +334,8 @@ def fit_and_predict(
 
     # The rankings to choose from, each judged on the same held-out customers.
     recency_valid = days_since_activity(test)
-    bgnbd_valid = _bgnbd_scores(data, validation_cutoff, horizon_days, test.index)
+    # Started from today's fit: the optimum three months earlier is near it.
+    bgnbd_valid = _bgnbd_scores(data, validation_cutoff, horizon_days, test.index, start=bgnbd)
     rankings = {
         "classifier": _auc(test["label"], predicted),
         "recency": _auc(test["label"], recency_valid),
