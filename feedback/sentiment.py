@@ -526,7 +526,7 @@ def sentiment(text: str) -> float | None:
     model = _model("zh" if CJK.search(text) else "en")
     chances = dict(zip(model.classes_, model.predict_proba([text])[0], strict=True))
     verdict = max(chances, key=lambda name: chances[name])
-    score = chances["positive"] - chances["negative"]
+    score = float(chances["positive"] - chances["negative"])  # a Python float for the driver
     if verdict == "neutral":
         return 0.0
     if verdict == "positive":

@@ -81,8 +81,10 @@ def test_the_chinese_lexicon_handles_negation_and_degree_words():
     assert label(sentiment("没有问题，很满意")) == "positive"
 
 
-def test_empty_comments_have_no_sentiment():
+def test_empty_comments_have_no_sentiment_and_scores_are_plain_floats():
     assert sentiment("") is None and sentiment("   ") is None and label(None) == "neutral"
+    # A numpy float would reach the database driver as "np.float64(...)" on Postgres.
+    assert type(sentiment("Great support")) is float and type(sentiment("还行")) is float
 
 
 def test_themes_are_phrases_counted_once_per_comment_in_both_languages():
