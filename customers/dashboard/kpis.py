@@ -328,10 +328,11 @@ def churn_ranking(churn: dict | None) -> str:
     method = churn.get("method")
     rankings = churn.get("rankings") or {}
     if method in RANKINGS and rankings:
+        # In RANKINGS' order: Postgres' jsonb does not keep the stored key order.
         others = [
-            _("%(auc)s for %(name)s") % {"auc": _auc(auc), "name": RANKINGS[name]}
-            for name, auc in rankings.items()
-            if name != method and name in RANKINGS and auc is not None
+            _("%(auc)s for %(name)s") % {"auc": _auc(rankings[name]), "name": label}
+            for name, label in RANKINGS.items()
+            if name != method and rankings.get(name) is not None
         ]
         return _(
             "Churn risk is ranked by %(name)s: AUC %(auc)s on the held-out months "

@@ -4,6 +4,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.followups.nightly import score_and_refresh
+from metrics.churn import RANKINGS
 from metrics.run import ScoringLocked
 
 
@@ -28,7 +29,9 @@ class Command(BaseCommand):
         quality = (
             "held-out AUC "
             + ", ".join(
-                f"{name} {auc:.3f}" for name, auc in churn["rankings"].items() if auc is not None
+                f"{name} {churn['rankings'][name]:.3f}"
+                for name in RANKINGS
+                if churn["rankings"].get(name) is not None
             )
             if churn.get("rankings")
             else churn.get("reason", "")
