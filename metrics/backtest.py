@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.metrics import brier_score_loss
 
 from . import churn, clv
+from .churn import auc
 from .inputs import Tables
 from .purchase_summary import calendar_day, rfm_summary
 
@@ -46,29 +47,9 @@ def _churn_rankings(transactions, day, calibration_end, horizon_days, ids, bough
         }
     )
     none = pd.Series(pd.NaT, index=ids, dtype="datetime64[ns]")
-    data = Tables(
-        orders=orders,
-        customers=pd.DataFrame(
-            {"signup_date": none, "churned_at": none, "mrr": 0.0, "plan": ""}, index=ids
-        ),
-        interactions=pd.DataFrame(
-            {
-                c: pd.Series(dtype="datetime64[ns]")
-                for c in ("occurred_at", "opened_at", "resolved_at")
-            }
-        ).assign(
-            customer_id=pd.Series(dtype=object),
-            kind=pd.Series(dtype=str),
-            direction=pd.Series(dtype=str),
-        ),
-        responses=pd.DataFrame(
-            {
-                "customer_id": pd.Series(dtype=object),
-                "kind": pd.Series(dtype=str),
-                "score": pd.Series(dtype=float),
-                "responded_at": pd.Series(dtype="datetime64[ns]"),
-            }
-        ),
+    data = Tables.orders_only(
+        orders,
+        pd.DataFrame({"signup_date": none, "churned_at": none, "mrr": 0.0, "plan": ""}, index=ids),
     )
     rfm = rfm_summary(orders, calibration_end)  # in days, as the nightly run
     x, t_x, big_t = (rfm[c].to_numpy(float) for c in ("frequency", "recency", "T"))
@@ -83,18 +64,19 @@ def _churn_rankings(transactions, day, calibration_end, horizon_days, ids, bough
         horizon_days=int(round(horizon_days)),
         fallback=None if p_alive is None else 1 - p_alive,
         bgnbd=in_days,
+        every_ranking_today=True,
     )
     probability = risk.probability.reindex(ids).fillna(risk.probability.mean()).to_numpy()
     result: dict = {
         "method": risk.method,
         "reason": risk.reason,
-        "auc": _auc(bought, -probability),
+        "auc": auc(bought, -probability),
         "brier": round(float(brier_score_loss(1 - bought, probability)), 4),
     }
     if risk.method in churn.RANKINGS:
         result["validation"] = risk.metrics["rankings"]
         result["holdout"] = {
-            name: _auc(bought, -risk.today[name].reindex(ids).fillna(0).to_numpy())
+            name: auc(bought, -risk.today[name].reindex(ids).fillna(0).to_numpy())
             for name in churn.RANKINGS
         }
     return result
@@ -127,12 +109,6 @@ def _interval_coverage(transactions, start, end, rfm, bgnbd, gg, length, level=0
         "above": round(float((spent > high + 0.005).mean()), 4),
         "customers": int(len(spent)),
     }
-
-
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
-    if labels.min() == labels.max():
-        return None
-    return float(roc_auc_score(labels, scores))
 
 
 def run_backtest(
@@ -191,14 +167,14 @@ def run_backtest(
             "actual_repeat_transactions": int(actual.sum()),
             "predicted_repeat_transactions": round(float(predicted.sum()), 2),
             "mae_per_customer": round(float(np.abs(actual - predicted).mean()), 4),
-            "auc_expected_purchases": _auc(bought, predicted),
-            "auc_p_alive": _auc(bought, p_alive),
+            "auc_expected_purchases": auc(bought, predicted),
+            "auc_p_alive": auc(bought, p_alive),
         },
         "baselines": {
             "own_rate_continues": {
                 "predicted_repeat_transactions": round(float(own_rate.sum()), 2),
                 "mae_per_customer": round(float(np.abs(actual - own_rate).mean()), 4),
-                "auc": _auc(bought, own_rate),
+                "auc": auc(bought, own_rate),
             },
             "everyone_average_rate": {
                 "predicted_repeat_transactions": round(float(mean_rate.sum()), 2),
@@ -209,7 +185,7 @@ def run_backtest(
                 "mae_per_customer": round(float(actual.mean()), 4),
                 "auc": 0.5,  # a constant ranks nobody above anybody
             },
-            "most_recent_first": {"auc": _auc(bought, -days_since_last)},
+            "most_recent_first": {"auc": auc(bought, -days_since_last)},
         },
         "gamma_gamma": None,
         "clv_interval": None,

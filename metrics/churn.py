@@ -58,8 +58,8 @@ class ChurnResult:
     features: pd.DataFrame = field(default_factory=pd.DataFrame)  # as of the prediction day
     # The held-out customers: label and each ranking's score (higher = more at risk).
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # Each ranking's score as of the prediction day (the classifier as validated, before
-    # its refit on all cut-offs), for a backtest to judge them all on what came next.
+    # The rankings' scores as of the prediction day (higher = more at risk): the chosen
+    # one, or all of them for a backtest (the classifier as validated, before its refit).
     today: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -181,11 +181,13 @@ def example_kinds(data: Tables, cutoff: pd.Timestamp, ids: pd.Index) -> pd.Serie
     return pd.Series(np.select([subscriber, buyer], ["subscriber", "buyer"], ""), index=ids)
 
 
-def churn_labels(data: Tables, cutoff: pd.Timestamp, horizon_days: int, ids: pd.Index) -> pd.Series:
+def churn_labels(
+    data: Tables, cutoff: pd.Timestamp, horizon_days: int, ids: pd.Index, kinds=None
+) -> pd.Series:
     """1 if the customer churned in (cutoff, cutoff + horizon], else 0, for `ids`, by
     what they were at the cut-off: a subscriber churns by cancelling inside the
     horizon; a buyer by not buying inside it. Customers who were neither get no label
-    (they are not examples; see `example_kinds`)."""
+    (they are not examples; see `example_kinds`, which `kinds` may hand over)."""
     start = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
     until = start + pd.Timedelta(days=horizon_days)
     orders = data.orders
@@ -194,7 +196,7 @@ def churn_labels(data: Tables, cutoff: pd.Timestamp, horizon_days: int, ids: pd.
         & (orders["occurred_at"] < until)
         & ~orders["kind"].eq("refund")
     ]
-    kinds = example_kinds(data, cutoff, ids)
+    kinds = example_kinds(data, cutoff, ids) if kinds is None else kinds
     cancelled = data.customers["churned_at"].between(start, until, inclusive="left")
     cancelled = cancelled.reindex(ids, fill_value=False).to_numpy()
     no_purchase = ~ids.isin(window["customer_id"].unique())
@@ -217,8 +219,8 @@ def _dataset(data, cutoffs, horizon_days, still_active_days):
     parts = []
     for cutoff in cutoffs:
         features = build_features(data, cutoff)
-        labels = churn_labels(data, cutoff, horizon_days, features.index)
         kinds = example_kinds(data, cutoff, features.index)
+        labels = churn_labels(data, cutoff, horizon_days, features.index, kinds)
         recent = days_since_activity(features) <= still_active_days
         keep = labels.notna() & (kinds.eq("subscriber") | recent)
         parts.append(
@@ -245,17 +247,18 @@ def _bgnbd_scores(
     return pd.Series(expected, index=rfm.index).reindex(ids, fill_value=0.0)
 
 
-def _auc(labels, scores) -> float | None:
+def auc(labels, scores) -> float | None:
+    """ROC AUC of `scores` for `labels` (4 digits); None when only one class occurs."""
     labels = np.asarray(labels)
     if labels.min() == labels.max():
         return None
     return round(float(roc_auc_score(labels, scores)), 4)
 
 
-def _calibrated(score_fit, labels, score_today, increasing: bool) -> np.ndarray:
+def _calibrated(score_fit, labels, score_today) -> np.ndarray:
     """A ranking's scores turned into probabilities: the churn rate of labelled
     customers with a similar score (isotonic regression, monotone in the score)."""
-    mapping = IsotonicRegression(increasing=increasing, out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    mapping = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
     mapping.fit(np.asarray(score_fit, float), np.asarray(labels, float))
     return mapping.predict(np.asarray(score_today, float))
 
@@ -268,6 +271,7 @@ def fit_and_predict(
     still_active_days: int = 365,
     fallback: pd.Series | None = None,
     bgnbd: clv.BGNBDParams | None = None,
+    every_ranking_today: bool = False,
     random_state: int = 0,
 ) -> ChurnResult:
     """Rank churn by whichever of the classifier, BG/NBD and recency did best on held-out
@@ -277,6 +281,8 @@ def fit_and_predict(
     cut-offs are v - horizon - 30k days (k = 0..history_cutoffs-1), so that every
     training label window ends before v: nothing the validation judges was seen in
     training. `bgnbd`: the run's fit as of `as_of`, for the BG/NBD ranking today.
+    `every_ranking_today`: score today by every ranking, not only the chosen one (for a
+    backtest to judge them all; the nightly run needs only the chosen one).
     """
     as_of = pd.Timestamp(as_of).normalize()
     horizon = pd.Timedelta(days=horizon_days)
@@ -337,9 +343,9 @@ def fit_and_predict(
     # Started from today's fit: the optimum three months earlier is near it.
     bgnbd_valid = _bgnbd_scores(data, validation_cutoff, horizon_days, test.index, start=bgnbd)
     rankings = {
-        "classifier": _auc(test["label"], predicted),
-        "recency": _auc(test["label"], recency_valid),
-        "bgnbd": _auc(test["label"], -bgnbd_valid) if bgnbd_valid is not None else None,
+        "classifier": auc(test["label"], predicted),
+        "recency": auc(test["label"], recency_valid),
+        "bgnbd": auc(test["label"], -bgnbd_valid) if bgnbd_valid is not None else None,
     }
     chosen = max(
         (name for name in rankings if rankings[name] is not None),
@@ -361,22 +367,22 @@ def fit_and_predict(
         "horizon_days": horizon_days,
         "features": used,
     }
-    bgnbd_today = _bgnbd_scores(data, as_of, horizon_days, current.index, params=bgnbd)
-    today = pd.DataFrame(
-        {
-            "classifier": model.predict_proba(current[used])[:, 1],
-            "recency": days_since_activity(current),
-            "bgnbd": -bgnbd_today if bgnbd_today is not None else np.nan,
-        },
-        index=current.index,
-    )
+    wanted = set(RANKINGS) if every_ranking_today else {chosen}
+    today = pd.DataFrame(index=current.index)
+    if "classifier" in wanted:  # as validated, before the refit on all cut-offs
+        today["classifier"] = model.predict_proba(current[used])[:, 1]
+    if "recency" in wanted:
+        today["recency"] = days_since_activity(current)
+    if "bgnbd" in wanted:
+        scores = _bgnbd_scores(data, as_of, horizon_days, current.index, params=bgnbd)
+        today["bgnbd"] = -scores if scores is not None else np.nan
     if chosen == "classifier":
         final = _model(random_state)
         final.fit(dataset[used], dataset["label"])
         probability = final.predict_proba(current[used])[:, 1]
     else:
         validated = -bgnbd_valid if chosen == "bgnbd" else recency_valid
-        probability = _calibrated(validated, test["label"], today[chosen], increasing=True)
+        probability = _calibrated(validated, test["label"], today[chosen])
     validation = pd.DataFrame(
         {
             "label": test["label"],

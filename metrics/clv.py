@@ -320,29 +320,6 @@ def expected_average_spend(params: GammaGammaParams, frequency, monetary) -> np.
     return np.where(x > 0, (gamma + m * x) * p / (p * x + q - 1), population_mean)
 
 
-def predictive_clv(
-    bgnbd: BGNBDParams,
-    gamma_gamma: GammaGammaParams,
-    frequency,
-    recency,
-    T,
-    monetary,
-    months: int = 12,
-    monthly_discount: float = 0.01,
-    margin=1.0,
-    days_per_period: float = 1.0,
-) -> np.ndarray:
-    """CLV = sum_{m=1..H} E[purchases in month m] * E[spend] / (1 + d)^m  (x margin).
-
-    `days_per_period` says how long one unit of recency/T is (1 in the app, 7 for weeks).
-    """
-    spend = expected_average_spend(gamma_gamma, frequency, monetary)
-    purchases = discounted_purchases(
-        bgnbd, frequency, recency, T, months, monthly_discount, DAYS_PER_MONTH / days_per_period
-    )
-    return purchases * spend * np.asarray(margin, float)
-
-
 def discounted_purchases(
     bgnbd, frequency, recency, T, months, monthly_discount, month_length=DAYS_PER_MONTH
 ) -> np.ndarray:
@@ -399,24 +376,15 @@ def summary_frame_clv(
         fallback = (
             m[x > 0].mean() if (x > 0).any() else rfm["revenue"].sum() / max(rfm["orders"].sum(), 1)
         )
-        spend = np.where(x > 0, m, fallback)
-        out["expected_spend"] = spend
-        out["clv"] = (
-            discounted_purchases(bgnbd, x, t_x, big_t, months, monthly_discount)
-            * spend
-            * margin_values
-        )
+        out["expected_spend"] = np.where(x > 0, m, fallback)
     else:
         out["expected_spend"] = expected_average_spend(gamma_gamma, x, m)
-        out["clv"] = predictive_clv(
-            bgnbd, gamma_gamma, x, t_x, big_t, m, months, monthly_discount, margin_values
-        )
+    purchases = discounted_purchases(bgnbd, x, t_x, big_t, months, monthly_discount)
+    out["clv"] = purchases * out["expected_spend"].to_numpy() * margin_values
     # The 80% range of the next `months`' value from the full posterior predictive;
     # discounting is applied as the ratio of discounted to plain expected purchases.
     plain = expected_purchases(bgnbd, months * DAYS_PER_MONTH, x, t_x, big_t)
-    discount = discounted_purchases(bgnbd, x, t_x, big_t, months, monthly_discount) / np.where(
-        plain > 0, plain, np.nan
-    )
+    discount = purchases / np.where(plain > 0, plain, np.nan)
     low, high = value_interval(
         bgnbd,
         gamma_gamma,

@@ -24,6 +24,31 @@ class Tables:
     interactions: pd.DataFrame
     responses: pd.DataFrame
 
+    @classmethod
+    def orders_only(cls, orders: pd.DataFrame, customers: pd.DataFrame) -> Tables:
+        """Orders and customers with no interactions or answers (a transaction log)."""
+        when = {
+            c: pd.Series(dtype="datetime64[ns]")
+            for c in ("occurred_at", "opened_at", "first_response_at", "resolved_at")
+        }
+        interactions = pd.DataFrame(
+            {
+                "customer_id": pd.Series(dtype=object),
+                "kind": pd.Series(dtype=str),
+                "direction": pd.Series(dtype=str),
+                **when,
+            }
+        )
+        responses = pd.DataFrame(
+            {
+                "customer_id": pd.Series(dtype=object),
+                "kind": pd.Series(dtype=str),
+                "score": pd.Series(dtype=float),
+                "responded_at": pd.Series(dtype="datetime64[ns]"),
+            }
+        )
+        return cls(orders, customers, interactions, responses)
+
 
 @dataclass(frozen=True)
 class ScoringConfig:

@@ -143,18 +143,19 @@ def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> 
     metrics: dict = {}
     bgnbd = gamma_gamma = None
     history = int(rfm["T"].max()) if len(rfm) else 0
-    try:
-        if history < MIN_HISTORY_DAYS:
-            raise clv.FitError(
-                f"needs {MIN_HISTORY_DAYS} days of orders (has {history})",
-                code="history",
-                n=history,
-                needed=MIN_HISTORY_DAYS,
-            )
-        bgnbd = clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
-        metrics["bgnbd"] = bgnbd.as_dict()
-    except clv.FitError as exc:
-        metrics["bgnbd"] = exc.as_dict()
+    if history < MIN_HISTORY_DAYS:
+        metrics["bgnbd"] = {
+            "error": f"needs {MIN_HISTORY_DAYS} days of orders (has {history})",
+            "code": "history",
+            "n": history,
+            "needed": MIN_HISTORY_DAYS,
+        }
+    else:
+        try:
+            bgnbd = clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
+            metrics["bgnbd"] = bgnbd.as_dict()
+        except clv.FitError as exc:
+            metrics["bgnbd"] = exc.as_dict()
     try:
         gamma_gamma = clv.fit_gamma_gamma(rfm["frequency"], rfm["monetary"])
         metrics["gamma_gamma"] = gamma_gamma.as_dict()

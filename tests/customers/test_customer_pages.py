@@ -149,8 +149,6 @@ def test_gdpr_export_and_delete_with_confirmation(owner_client, scored):
 
 
 def test_the_customers_behaviour_is_shown_in_the_readers_language(owner_client, scored):
-    from metrics.models import CustomerScore
-
     _, (ana, *_rest) = scored
     CustomerScore.objects.filter(customer=ana).update(behaviour="churned")
     assert "· churned" in owner_client.get(f"/customers/{ana.pk}/").content.decode()

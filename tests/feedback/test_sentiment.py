@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from feedback.models import Survey, SurveyInvitation, SurveyResponse
 from feedback.sentiment import (
     label,
     lexicon_score,
@@ -16,6 +17,7 @@ from feedback.sentiment import (
     themes,
     training_comments,
 )
+from tests.conftest import make_customer
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = ("negative", "neutral", "positive")
@@ -108,8 +110,6 @@ def test_themes_are_phrases_counted_once_per_comment_in_both_languages():
 
 @pytest.mark.django_db
 def test_an_answer_stores_the_sentiment_of_its_comment(client):
-    from feedback.models import Survey, SurveyInvitation, SurveyResponse
-    from tests.conftest import make_customer
 
     survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
     _, token = SurveyInvitation.create_for(survey, make_customer())

@@ -8,7 +8,9 @@ from django.core.management import CommandError, call_command
 
 from customers.demo_data import read_cdnow
 from customers.models import Order
+from metrics.backtest import run_backtest
 from tests.conftest import make_customer
+from tests.scoring_data import AS_OF, shop
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,6 @@ def test_the_80_percent_clv_range_covers_about_80_percent_of_cdnow_customers(cap
     # from the full posterior predictive, against what each customer then spent.
     frame = read_cdnow("CDNOW_master.txt")
     assert frame is not None, "could not download the lifetimes wheel with pip"
-    from metrics.backtest import run_backtest
 
     result = run_backtest(
         frame.rename(columns={"date": "occurred_at"}), "1997-09-30", "1998-06-30", period_days=7
@@ -155,7 +156,6 @@ def test_unknown_columns_and_bad_dates_are_clear_errors(cdnow_csv, tmp_path):
 
 
 def test_backtest_trains_and_scores_the_churn_classifier_on_a_long_history(tmp_path, capsys):
-    from tests.scoring_data import AS_OF, shop
 
     orders = shop().orders
     path = tmp_path / "shop.csv"

@@ -148,19 +148,7 @@ def _subscription_history():
             "kind": "purchase",
         }
     )
-    empty = pd.DataFrame(
-        {
-            "customer_id": pd.Series(dtype="int64"),
-            "kind": pd.Series(dtype=str),
-            "direction": pd.Series(dtype=str),
-            "score": pd.Series(dtype=float),
-            **{
-                c: pd.Series(dtype="datetime64[ns]")
-                for c in ("occurred_at", "opened_at", "resolved_at", "responded_at")
-            },
-        }
-    )
-    return Tables(orders=orders, customers=customers, interactions=empty, responses=empty)
+    return Tables.orders_only(orders, customers)
 
 
 def test_labels_follow_one_definition_per_kind_of_customer():

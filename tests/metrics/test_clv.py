@@ -8,6 +8,7 @@ from customers.demo_data import read_cdnow
 from metrics import clv
 from metrics.inputs import ScoringConfig
 from metrics.purchase_summary import rfm_summary
+from metrics.scoring import _subscription_clv
 
 CALIBRATION_END = pd.Timestamp("1997-09-30")  # 39 weeks from 1997-01-01
 
@@ -89,14 +90,19 @@ def test_expected_spend_shrinks_a_customers_mean_towards_the_population():
 
 def test_undiscounted_clv_is_twelve_months_of_purchases_times_spend(bgnbd):
     gg = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0, n_customers=1)
-    args = ([4], [200.0], [300.0], [30.0])  # days
-    undiscounted = clv.predictive_clv(bgnbd, gg, *args, monthly_discount=0.0)
-    year = clv.expected_purchases(bgnbd, 365.25, *args[:3]) * clv.expected_average_spend(
-        gg, [4], [30.0]
+    rfm = pd.DataFrame(
+        {"frequency": [4], "recency": [200.0], "T": [300.0], "monetary": [30.0]}
+    )  # days
+
+    def clv_of(**options):
+        return clv.summary_frame_clv(rfm, bgnbd, gg, **options)["clv"].iloc[0]
+
+    undiscounted = clv_of(monthly_discount=0.0)
+    year = clv.expected_purchases(bgnbd, 365.25, [4], [200.0], [300.0]) * (
+        clv.expected_average_spend(gg, [4], [30.0])
     )
-    assert undiscounted == pytest.approx(year)
-    discounted = clv.predictive_clv(bgnbd, gg, *args, monthly_discount=0.01, margin=0.5)
-    assert discounted < 0.5 * undiscounted
+    assert undiscounted == pytest.approx(year[0])
+    assert clv_of(monthly_discount=0.01, margin=0.5) < 0.5 * undiscounted
 
 
 GG = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44, log_likelihood=0, n_customers=946)
@@ -171,7 +177,6 @@ def test_rfm_summary_merges_same_day_purchases_and_nets_refunds():
 
 
 def test_subscribers_get_subscription_clv_from_their_churn_risk():
-    from metrics.scoring import _subscription_clv
 
     frame = pd.DataFrame(
         {

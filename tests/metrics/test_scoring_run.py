@@ -6,10 +6,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from customers.followups import tasks
 from customers.followups.tasks import start_scoring
 from customers.models import Customer, FollowUp, Order
 from metrics import run as runs
-from metrics.models import CustomerScore, ScoringRun
+from metrics.models import AccountSettings, CustomerScore, ScoringRun
 from tests.scoring_data import AS_OF, load_into_db, shop
 
 pytestmark = pytest.mark.django_db
@@ -152,9 +153,6 @@ def test_the_nightly_task_runs_once_at_the_owners_hour(shop_db, monkeypatch):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from customers.followups import tasks
-    from metrics.models import AccountSettings
-
     settings_row = AccountSettings.load()
     settings_row.nightly_hour = 4
     settings_row.save()
@@ -181,7 +179,6 @@ def test_customers_without_any_purchase_are_scored_too(shop_db):
 
 
 def test_a_backfilled_day_sees_only_its_past_and_leaves_the_current_run_alone(shop_db):
-    from customers.models import Order
 
     today = runs.run_scoring(as_of=DAY)
     queue = set(FollowUp.objects.values_list("id", "updated_at"))

@@ -8,6 +8,7 @@ from scipy import integrate, stats
 
 from customers.demo_data import read_cdnow
 from metrics import clv, scoring
+from metrics.bench import generate
 from metrics.inputs import Tables
 from metrics.purchase_summary import rfm_summary
 
@@ -27,30 +28,7 @@ def _tables(orders: pd.DataFrame) -> Tables:
         },
         index=ids,
     )
-    empty = pd.DataFrame(
-        {
-            "customer_id": pd.Series(dtype="int64"),
-            "kind": pd.Series(dtype=str),
-            "direction": pd.Series(dtype=str),
-            "score": pd.Series(dtype=float),
-            **{
-                c: pd.Series(dtype="datetime64[ns]")
-                for c in (
-                    "occurred_at",
-                    "opened_at",
-                    "first_response_at",
-                    "resolved_at",
-                    "responded_at",
-                )
-            },
-        }
-    )
-    return Tables(
-        orders=orders.assign(kind="purchase"),
-        customers=customers,
-        interactions=empty,
-        responses=empty,
-    )
+    return Tables.orders_only(orders.assign(kind="purchase"), customers)
 
 
 def _score(data: Tables) -> tuple[scoring.Fitted, pd.DataFrame]:
@@ -89,8 +67,6 @@ def test_a_fit_the_data_leave_flat_is_refused_as_degenerate():
     assert refused.value.details["parameter"] == "mean dropout chance"
     # A shape parameter running off with its ratio fixed ("everyone alike") is no such
     # failure: the benchmark shop, where buyers stop at random, not after a purchase.
-    from metrics.bench import generate
-
     shop = generate(5000, 50_000)["orders"].rename(columns={"customer": "customer_id"})
     rfm = rfm_summary(shop, AS_OF)
     params = clv.fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
