@@ -1,3 +1,5 @@
+from enum import IntEnum
+
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import Q
@@ -192,10 +194,36 @@ class FollowUpRule(models.TextChoices):
     PROMOTER = "promoter", _("Promoter: ask for a review or referral")
 
 
+class Urgency(IntEnum):
+    """How soon an item needs the owner; the queue is ordered by it, then by value.
+    (A plain IntEnum, so the pure rule module can use it with its types.)"""
+
+    NOW = 1  # an unhappy answer of the last days: someone waits for a reply
+    SOON = 2  # health turned red, a ticket past its limit, the owner's own tasks
+    AT_RISK = 3  # much value at risk
+    ROUTINE = 4  # check-ins, renewals, thanks
+
+
+URGENCY_CHOICES = [
+    (Urgency.NOW.value, _("Unhappy now")),
+    (Urgency.SOON.value, _("Needs attention")),
+    (Urgency.AT_RISK.value, _("At risk")),
+    (Urgency.ROUTINE.value, _("Routine")),
+]
+
+
 class FollowUpStatus(models.TextChoices):
     OPEN = "open", _("Open")
     SNOOZED = "snoozed", _("Snoozed")
     DONE = "done", _("Done")
+
+
+def open_on(today) -> Q:
+    """An item in the queue on `today`: open, or snoozed until then; the owner's own
+    tasks wait for their day."""
+    return (
+        Q(status=FollowUpStatus.OPEN) | Q(status=FollowUpStatus.SNOOZED, snoozed_until__lte=today)
+    ) & ~Q(rule=FollowUpRule.MANUAL, due__gt=today)
 
 
 class FollowUpQuerySet(models.QuerySet):
@@ -203,12 +231,9 @@ class FollowUpQuerySet(models.QuerySet):
         return self.exclude(status=FollowUpStatus.DONE)
 
     def open_for_today(self, today=None):
-        """Open items plus snoozed ones whose snooze has run out, most at stake first."""
+        """The queue: most urgent first, and within one urgency most at stake first."""
         today = today or timezone.localdate()
-        return self.filter(
-            Q(status=FollowUpStatus.OPEN)
-            | Q(status=FollowUpStatus.SNOOZED, snoozed_until__lte=today)
-        ).order_by("-value_at_stake", "due", "id")
+        return self.filter(open_on(today)).order_by("priority", "-value_at_stake", "due", "id")
 
 
 class FollowUp(models.Model):
@@ -223,7 +248,9 @@ class FollowUp(models.Model):
     value_at_stake = models.DecimalField(
         _("value at stake"), max_digits=14, decimal_places=2, default=0
     )
-    priority = models.PositiveSmallIntegerField(_("priority"), default=2)  # 1 high .. 3 low
+    priority = models.PositiveSmallIntegerField(
+        _("urgency"), choices=URGENCY_CHOICES, default=Urgency.SOON.value
+    )
     due = models.DateField(_("due"), default=timezone.localdate)
     status = models.CharField(
         _("status"), max_length=8, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
@@ -237,10 +264,12 @@ class FollowUp(models.Model):
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-value_at_stake", "due", "id"]
+        ordering = ["priority", "-value_at_stake", "due", "id"]
         indexes = [
             models.Index(fields=["status", "due"], name="followup_status_due_idx"),
-            models.Index(fields=["status", "-value_at_stake"], name="followup_status_value_idx"),
+            models.Index(
+                fields=["status", "priority", "-value_at_stake"], name="followup_queue_order_idx"
+            ),
         ]
         constraints = [
             # One open (or snoozed) item per customer and automatic rule.
@@ -253,7 +282,7 @@ class FollowUp(models.Model):
                 condition=Q(value_at_stake__gte=0), name="followup_value_not_negative"
             ),
             models.CheckConstraint(
-                condition=Q(priority__gte=1) & Q(priority__lte=3), name="followup_priority_range"
+                condition=Q(priority__gte=1) & Q(priority__lte=4), name="followup_urgency_range"
             ),
         ]
 

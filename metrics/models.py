@@ -2,6 +2,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -47,6 +48,11 @@ class AccountSettings(models.Model):
         default=3, help_text=_("Hour of the day (owner's time zone) for the nightly run.")
     )
     followup_rules = models.JSONField(default=dict)  # rule name -> changed parameters
+    daily_capacity = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+        help_text=_("Follow-ups a day: today's queue shows this many, the rest waits."),
+    )
     survey_recontact_days = models.PositiveIntegerField(
         default=90,
         help_text=_("New surveys: do not survey a customer again within this many days."),
@@ -123,6 +129,21 @@ class ScoringRunQuerySet(models.QuerySet):
         return self.filter(is_current=True).first()
 
 
+# A run's stages in order, with the share of a run's time each takes (measured on the
+# demo shop), for the progress shown while it runs.
+RUN_STAGES = [
+    ("read", _("Reading the data"), 9),
+    ("rfm", _("Summarising purchases"), 1),
+    ("clv_fit", _("Fitting the CLV models"), 4),
+    ("churn", _("Training the churn model"), 44),
+    ("segments", _("Finding segments"), 7),
+    ("population_metrics", _("Shop-wide metrics"), 2),
+    ("score_and_write", _("Scoring every customer"), 28),
+    ("switch_over", _("Updating the follow-up queue"), 5),
+]
+STAGE_LABELS = {stage: label for stage, label, _share in RUN_STAGES}
+
+
 class ScoringRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -164,6 +185,24 @@ class ScoringRun(models.Model):
         if not self.finished_at:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def stage(self) -> tuple[str, int]:
+        """The stage in progress (its label) and the run's percentage done so far."""
+        done = 0.0
+        for stage, label, share in RUN_STAGES:
+            if stage == "score_and_write":
+                part = self.progress / self.customers if self.customers else 0
+                if part < 1:
+                    return label, round(done + share * part)
+            elif stage not in self.timings:
+                return label, round(done)
+            done += share
+        return RUN_STAGES[-1][1], 100
+
+    def stage_timings(self) -> list[tuple[str, float]]:
+        """Seconds per stage, named in the owner's language."""
+        return [(STAGE_LABELS.get(stage, stage), sec) for stage, sec in self.timings.items()]
 
 
 class CustomerScore(models.Model):

@@ -86,7 +86,14 @@ def fit(run: ScoringRun) -> scoring.Fitted:
     data, skipped = scoring.screen(tables.read_all(), timezone.localdate(), account.currency_code)
     data = scoring.as_seen_on(data, run.as_of)
     watch.lap("read")
-    fitted = scoring.fit_population(data, pd.Timestamp(run.as_of), account.scoring_config())
+
+    def show(timings: dict) -> None:  # each finished stage, for the progress display
+        ScoringRun.objects.filter(pk=run.pk).update(timings={**watch.timings, **timings})
+
+    show({})
+    fitted = scoring.fit_population(
+        data, pd.Timestamp(run.as_of), account.scoring_config(), on_lap=show
+    )
     fitted.summary["skipped"] = skipped
     ScoringRun.objects.filter(pk=run.pk).update(
         customers=len(fitted.facts), timings={**watch.timings, **fitted.timings}

@@ -9,6 +9,7 @@ run in several Celery workers after one population fit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,14 +36,19 @@ class Fitted:
 
 
 class Stopwatch:
-    def __init__(self):
+    """Seconds per stage; `on_lap(timings)` after each stage (a run's progress)."""
+
+    def __init__(self, on_lap: Callable[[dict[str, float]], object] | None = None):
         self.timings: dict[str, float] = {}
         self._last = time.perf_counter()
+        self._on_lap = on_lap
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
         self.timings[stage] = round(self.timings.get(stage, 0) + now - self._last, 3)
         self._last = now
+        if self._on_lap is not None:
+            self._on_lap(dict(self.timings))
 
 
 def as_seen_on(data: Tables, as_of) -> Tables:
@@ -131,7 +137,12 @@ def _only_customers(data: Tables) -> Tables:
     )
 
 
-def fit_population(data: Tables, as_of, config: ScoringConfig | None = None) -> Fitted:
+def fit_population(
+    data: Tables,
+    as_of,
+    config: ScoringConfig | None = None,
+    on_lap: Callable[[dict[str, float]], object] | None = None,
+) -> Fitted:
     config = config or ScoringConfig()
     as_of = pd.Timestamp(as_of).normalize()
     watch = Stopwatch()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cs_platform import charts
-from customers.models import FollowUp
+from customers.followups import today as today_queue
 from metrics import health
 from metrics.models import ScoringRun
 
@@ -60,7 +60,7 @@ def home(request):
             cohorts=kpis.cohort_rows(summary.get("cohorts")),
             cohort_months=range(13),
             bands=summary.get("health_bands") or {},
-            followups=FollowUp.objects.open_for_today().select_related("customer")[:5],
+            followups=today_queue.split()[0][:5],
         )
     return render(request, "dashboard/home.html", context)
 

@@ -11,27 +11,29 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import (
+    Customer,
     Direction,
     FollowUp,
     FollowUpRule,
     FollowUpStatus,
     Interaction,
     InteractionKind,
+    Urgency,
 )
+from metrics.models import CustomerScore
 
 COOLDOWN_DAYS = 14  # a rule does not reopen an item the owner closed this recently
 
 
 def open_items(found: pd.DataFrame) -> dict:
-    """Upsert the rules' candidates (rules.candidates). Open or snoozed items are
-    updated in place (a snooze stands); items done within the cooldown are not
-    recreated."""
+    """Bring the rules' items in step with their candidates (rules.candidates), so the
+    queue never piles up: open or snoozed items are updated in place (a snooze stands);
+    an open item that no rule finds any more is withdrawn; items done within the
+    cooldown are not recreated. The owner's own tasks are never touched."""
     rules = list(found["rule"].unique()) if len(found) else []
     existing = {
         (f.customer_id, f.rule): f
-        for f in FollowUp.objects.not_done()
-        .filter(rule__in=rules)
-        .exclude(rule=FollowUpRule.MANUAL)
+        for f in FollowUp.objects.not_done().exclude(rule=FollowUpRule.MANUAL)
     }
     recently_done = set(
         FollowUp.objects.filter(
@@ -40,18 +42,15 @@ def open_items(found: pd.DataFrame) -> dict:
             completed_at__gte=timezone.now() - timedelta(days=COOLDOWN_DAYS),
         ).values_list("customer_id", "rule")
     )
-    create, update = [], []
+    create, update, found_keys = [], [], set()
     for row in found.itertuples(index=False):
         key = (int(row.customer_id), row.rule)
-        value = Decimal(str(row.value_at_stake))
+        found_keys.add(key)
+        value, urgency = Decimal(str(row.value_at_stake)), int(row.priority)
         item = existing.get(key)
         if item is not None:
-            if (item.reason, item.value_at_stake, item.priority) != (
-                row.reason,
-                value,
-                row.priority,
-            ):
-                item.reason, item.value_at_stake, item.priority = row.reason, value, row.priority
+            if (item.reason, item.value_at_stake, item.priority) != (row.reason, value, urgency):
+                item.reason, item.value_at_stake, item.priority = row.reason, value, urgency
                 item.reason_args, item.suggested_action = row.reason_args, row.suggested_action
                 update.append(item)
         elif key not in recently_done:
@@ -63,17 +62,42 @@ def open_items(found: pd.DataFrame) -> dict:
                     reason_args=row.reason_args,
                     suggested_action=row.suggested_action,
                     value_at_stake=value,
-                    priority=row.priority,
+                    priority=urgency,
                     due=row.due.date(),
                 )
             )
+    withdrawn = [
+        item.pk
+        for key, item in existing.items()
+        if key not in found_keys and item.status == FollowUpStatus.OPEN
+    ]
+    FollowUp.objects.filter(pk__in=withdrawn).delete()
     FollowUp.objects.bulk_create(create, batch_size=2000)
     FollowUp.objects.bulk_update(
         update,
         ["reason", "reason_args", "value_at_stake", "priority", "suggested_action"],
         batch_size=2000,
     )
-    return {"created": len(create), "updated": len(update)}
+    return {"created": len(create), "updated": len(update), "withdrawn": len(withdrawn)}
+
+
+def add_followup(customer: Customer, reason: str, due: date, note: str = "") -> FollowUp:
+    """The owner's own follow-up or task: urgent like a red turn, worth the customer's
+    current CLV, in today's list from its due day on."""
+    clv = (
+        CustomerScore.objects.filter(customer=customer, run__is_current=True)
+        .values_list("clv", flat=True)
+        .first()
+    )
+    return FollowUp.objects.create(
+        customer=customer,
+        rule=FollowUpRule.MANUAL,
+        reason=reason,
+        suggested_action=note,
+        priority=Urgency.SOON,
+        value_at_stake=Decimal(str(round(max(clv or 0, 0), 2))),
+        due=due,
+    )
 
 
 @transaction.atomic

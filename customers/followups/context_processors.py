@@ -1,8 +1,9 @@
-from customers.models import FollowUp
+from . import today
 
 
 def navigation(request):
-    """The follow-up count in the navigation bar (owner pages only: one indexed count)."""
+    """The badge in the navigation bar: how many follow-ups today's list shows."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    return {"nav_followups": FollowUp.objects.open_for_today().count()}
+    counted = getattr(request, "followups_today", None)  # the queue's views count it
+    return {"nav_followups": today.count()[0] if counted is None else counted}

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext_noop  # marks text for translation
 
+from customers.models import Urgency
 from feedback import scales
 
 DEFAULT_MAX_ITEMS = 25
@@ -33,6 +34,7 @@ COLUMNS = [
 ANSWERED = gettext_noop("Answered %(kind)s %(score)s.")
 ANSWERED_SAYING = gettext_noop('Answered %(kind)s %(score)s: "%(comment)s"')
 COMMENT_CHARS = 140  # of the customer's comment quoted in the reason
+FRESH_DAYS = 2  # an unhappy answer this recent is "unhappy now": someone waits for a reply
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Rule:
     name: str
     find: Finder
     action: str  # the suggested action (English; shown translated)
-    priority: int  # 1 = most urgent
+    priority: Urgency  # the queue's order: urgency first, then value at stake
     due_days: int  # due this many days after the rule fires (a "due_days" setting wins)
     defaults: dict = field(default_factory=dict)  # the parameters the owner can edit
 
@@ -81,10 +83,11 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    name: str, *, action: str, priority: int, fixed_due_days: int = 0, **defaults
+    name: str, *, action: str, priority: Urgency, fixed_due_days: int = 0, **defaults
 ) -> Callable[[Finder], Finder]:
     """Register a rule function under `name`, with the parameters the owner can edit in
-    Settings and their defaults (`**defaults`)."""
+    Settings and their defaults (`**defaults`). A rule may return a "priority" column
+    to set the urgency per item instead."""
 
     def register(find: Finder) -> Finder:
         REGISTRY[name] = Rule(name, find, action, priority, fixed_due_days, defaults)
@@ -133,12 +136,13 @@ def _days(n) -> pd.Timedelta:
 @rule(
     "detractor",
     action=gettext_noop("Reply personally within two days and ask what went wrong."),
-    priority=1,
+    priority=Urgency.NOW,
     due_days=2,  # a parameter here: the owner may give detractors more or less time
     lookback_days=14,
 )
 def detractor(inputs: QueueInputs, p: dict) -> pd.DataFrame:
-    """An unhappy answer (NPS detractor, unhappy CSAT, hard CES) in the lookback."""
+    """An unhappy answer (NPS detractor, unhappy CSAT, hard CES) in the lookback: unhappy
+    now for FRESH_DAYS, then "needs attention"."""
     responses = inputs.responses
     if not len(responses):
         return _found([], [], [])
@@ -150,13 +154,16 @@ def detractor(inputs: QueueInputs, p: dict) -> pd.DataFrame:
         answered(k, s, c)
         for k, s, c in zip(unhappy["kind"], unhappy["score"], comments, strict=True)
     ]
-    return _found(unhappy.index, reasons, inputs.clv.reindex(unhappy.index).fillna(0))
+    found = _found(unhappy.index, reasons, inputs.clv.reindex(unhappy.index).fillna(0))
+    fresh = unhappy["responded_at"] >= inputs.today - _days(FRESH_DAYS)
+    found["priority"] = np.where(fresh, int(Urgency.NOW), int(Urgency.SOON))
+    return found
 
 
 @rule(
     "health_drop",
     action=gettext_noop("Look at their recent orders and tickets, then check in."),
-    priority=1,
+    priority=Urgency.SOON,
     fixed_due_days=1,
     points=20,
 )
@@ -183,7 +190,7 @@ def health_drop(inputs: QueueInputs, p: dict) -> pd.DataFrame:
 @rule(
     "value_at_risk",
     action=gettext_noop("Offer help or a reason to come back (a call beats an e-mail)."),
-    priority=1,
+    priority=Urgency.AT_RISK,
     fixed_due_days=2,
     top_share=0.05,
     min_value=50,
@@ -213,7 +220,7 @@ def value_at_risk(inputs: QueueInputs, p: dict) -> pd.DataFrame:
 @rule(
     "no_contact",
     action=gettext_noop("Send a personal note: thank them and ask how it is going."),
-    priority=2,
+    priority=Urgency.ROUTINE,
     fixed_due_days=3,
     days=60,
     top_share=0.1,
@@ -242,7 +249,7 @@ def no_contact(inputs: QueueInputs, p: dict) -> pd.DataFrame:
 @rule(
     "renewal",
     action=gettext_noop("Make sure they are getting value before the renewal date."),
-    priority=2,
+    priority=Urgency.ROUTINE,
     fixed_due_days=0,
     days=30,
 )
@@ -259,7 +266,7 @@ def renewal(inputs: QueueInputs, p: dict) -> pd.DataFrame:
 @rule(
     "onboarding",
     action=gettext_noop("Ask whether they got what they came for."),
-    priority=3,
+    priority=Urgency.ROUTINE,
     fixed_due_days=0,
     days=[7, 30],
 )
@@ -277,7 +284,7 @@ def onboarding(inputs: QueueInputs, p: dict) -> pd.DataFrame:
 @rule(
     "ticket_open",
     action=gettext_noop("Resolve the ticket or tell them when it will be solved."),
-    priority=1,
+    priority=Urgency.SOON,
     fixed_due_days=0,
     days=3,
 )
@@ -302,7 +309,7 @@ def ticket_open(inputs: QueueInputs, p: dict) -> pd.DataFrame:
 @rule(
     "promoter",
     action=gettext_noop("Thank them and ask for a review or a referral."),
-    priority=3,
+    priority=Urgency.ROUTINE,
     fixed_due_days=3,
     lookback_days=14,
 )
@@ -332,7 +339,8 @@ def candidates(inputs: QueueInputs, stored_rules: dict) -> pd.DataFrame:
         frame["rule"] = name
         frame["reason"] = [r["t"] % r for r in frame["reason_args"]]
         frame["suggested_action"] = definition.action
-        frame["priority"] = definition.priority
+        if "priority" not in frame:
+            frame["priority"] = definition.priority
         frame["due"] = inputs.today + _days(p.get("due_days", definition.due_days))
         found.append(frame)
     found = [frame for frame in found if len(frame)]

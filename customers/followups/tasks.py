@@ -3,8 +3,11 @@ They live with the queue, above scoring; their names keep the "metrics." prefix 
 beat schedules and running workers know."""
 
 import logging
+import threading
 
 from celery import chord, shared_task
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from metrics import run as runs
@@ -29,11 +32,12 @@ def nightly_scoring(chunks: int = 1) -> str:
 
 
 @shared_task(name="metrics.start_scoring")
-def start_scoring(chunks: int = 1, as_of: str | None = None) -> str:
-    """Fit once, then score `chunks` slices of the customers in parallel tasks."""
+def start_scoring(chunks: int = 1, as_of: str | None = None, run_id: int | None = None) -> str:
+    """Fit once, then score `chunks` slices of the customers in parallel tasks (of the
+    run `run_id` if its row, the lock, was already taken)."""
     day = timezone.localdate() if as_of is None else timezone.datetime.fromisoformat(as_of).date()
     try:
-        run = runs.start_run(day)
+        run = ScoringRun.objects.get(pk=run_id) if run_id else runs.start_run(day)
     except runs.ScoringLocked:
         log.warning("scoring already running; not starting another")
         return "locked"
@@ -46,6 +50,33 @@ def start_scoring(chunks: int = 1, as_of: str | None = None) -> str:
     parts = [score_part.si(run.pk, k, chunks) for k in range(chunks)]
     chord(parts)(finish_scoring.si(run.pk).on_error(scoring_failed.si(run.pk)))
     return f"run {run.pk} started in {chunks} chunk(s)"
+
+
+def start_scoring_now() -> bool:
+    """ "Run scoring now" from a page, never inside the request: a task for the worker,
+    or without a broker (the embedded default) a thread of this process. Either way
+    the run row is the lock, so a second start finds the first. In a thread the row is
+    taken here, so the page shows the run at once. False: a run is in progress."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        start_scoring.delay()
+        return True
+    try:
+        run = runs.start_run(timezone.localdate())
+    except runs.ScoringLocked:
+        return False
+    threading.Thread(
+        target=_score_in_thread, args=(run.pk,), name="scoring-now", daemon=True
+    ).start()
+    return True
+
+
+def _score_in_thread(run_id: int) -> None:
+    try:
+        start_scoring(run_id=run_id)
+    except Exception:  # recorded on the run row (runs.fail); the page shows it
+        log.exception("scoring run started from a page failed")
+    finally:
+        connection.close()  # the thread's own connection
 
 
 @shared_task(name="metrics.score_part", acks_late=True)

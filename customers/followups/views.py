@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,9 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from customers.models import FollowUp, FollowUpRule
+from customers.models import Customer, FollowUp, FollowUpRule
+from metrics.models import AccountSettings
 
 from . import actions
+from . import today as today_queue
 
 DUE_CHOICES = [
     ("", gettext_lazy("Any time")),
@@ -53,8 +56,40 @@ class SnoozeForm(forms.Form):
         return data
 
 
-def _queue(filters: QueueFilter):
-    items = FollowUp.objects.open_for_today().select_related("customer")
+class AddForm(forms.Form):
+    """The owner's own follow-up. On the queue the customer is named (e-mail, id or
+    name); on a customer page it is that customer."""
+
+    customer = forms.CharField(
+        label=gettext_lazy("Customer"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e-mail, id or name")}),
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
+    due = forms.DateField(label=gettext_lazy("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=300)
+
+    def clean_customer(self):
+        text = self.cleaned_data["customer"].strip()
+        if text.isdigit() and (by_pk := Customer.objects.filter(pk=int(text)).first()):
+            return by_pk
+        matches = Customer.objects.filter(
+            Q(external_id=text) | Q(email__iexact=text) | Q(name__iexact=text)
+        )[:2]
+        if not matches:
+            raise forms.ValidationError(_("No customer has this e-mail, id or name."))
+        if len(matches) > 1:
+            raise forms.ValidationError(_("Several customers match: use the e-mail or id."))
+        return matches[0]
+
+    def clean_due(self):
+        due = self.cleaned_data["due"]
+        if due < timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a later day."))
+        return due
+
+
+def _filtered(items, filters: QueueFilter):
     if not filters.is_valid():
         return items
     today = timezone.localdate()
@@ -70,13 +105,29 @@ def _queue(filters: QueueFilter):
     return items
 
 
+def _counts(request) -> dict:
+    """Today's and the later count, for the page and for in-place updates (the badge's
+    context processor reuses today's)."""
+    request.followups_today, later = today_queue.count()
+    return {"later_count": later, "capacity": AccountSettings.cached().daily_capacity}
+
+
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def queue(request):
     filters = QueueFilter(request.GET)
-    page = Paginator(_queue(filters), 25).get_page(request.GET.get("page"))
-    context = {"filters": filters, "page": page, "today": timezone.localdate()}
+    todays, later = today_queue.split()
+    page = Paginator(_filtered(later, filters), 25).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "add_form": AddForm(initial={"due": timezone.localdate()}),
+        "todays": _filtered(todays, filters),
+        "page": page,
+        "today": timezone.localdate(),
+        "filtered": filters.is_valid() and any(filters.cleaned_data.values()),
+        **_counts(request),
+    }
     if request.htmx and request.htmx.target == "queue-more":
         return render(request, "followups/partials/_queue_items.html", context)
     if request.htmx:
@@ -84,9 +135,30 @@ def queue(request):
     return render(request, "followups/queue.html", context)
 
 
+@require_POST
+@login_required
+def add(request):
+    """Add the owner's own follow-up, from the queue or a customer's page."""
+    form = AddForm(request.POST)
+    back = request.POST.get("back") == "customer"
+    if form.is_valid():
+        data = form.cleaned_data
+        actions.add_followup(data["customer"], data["reason"], data["due"], data["note"])
+        messages.success(
+            request, _("Follow-up added: %(customer)s") % {"customer": data["customer"]}
+        )
+        return redirect("customer", data["customer"].pk) if back else redirect("followups")
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+    if back and (customer := form.cleaned_data.get("customer")):
+        return redirect("customer", customer.pk)
+    return redirect("followups")
+
+
 def _item(request, item):
-    """The item as it now stands (replaces it in the queue)."""
-    context = {"item": item, "today": timezone.localdate()}
+    """The item as it now stands (replaces it in the queue), and the counts in the
+    navigation and on the queue page brought up to date in place."""
+    context = {"item": item, "today": timezone.localdate(), "oob": True, **_counts(request)}
     return render(request, "followups/partials/_queue_item.html", context)
 
 

@@ -6,7 +6,6 @@ import zoneinfo
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,6 +38,7 @@ class SettingsForm(forms.ModelForm):
     class Meta:
         model = AccountSettings
         fields = [
+            "daily_capacity",
             "inactive_after_days",
             "horizon_days",
             "clv_months",
@@ -51,6 +51,7 @@ class SettingsForm(forms.ModelForm):
             "time_zone",
         ]
         labels = {
+            "daily_capacity": gettext_lazy("Follow-ups a day"),
             "inactive_after_days": gettext_lazy("Inactive after (days)"),
             "horizon_days": gettext_lazy("Churn horizon (days)"),
             "clv_months": gettext_lazy("CLV horizon (months)"),
@@ -176,17 +177,22 @@ def settings_page(request):
 @require_POST
 @login_required
 def run_now(request):
-    """Start a scoring run (a Celery task; in-process without Redis)."""
-    if ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).exists():
-        messages.error(request, _("A scoring run is already in progress."))
-    else:
-        # Imported here: the scoring code (scikit-learn, scipy) stays out of web workers.
-        from customers.followups.tasks import start_scoring
+    """Start a scoring run in the background (a Celery task, or a thread without a
+    broker); the status box then polls its progress."""
+    # Imported here: the scoring code (scikit-learn, scipy) stays out of web workers.
+    from customers.followups.tasks import start_scoring_now
 
-        transaction.on_commit(lambda: start_scoring.delay())
+    running = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).exists()
+    if not running and start_scoring_now():
         messages.success(request, _("Scoring run started."))
+    else:
+        messages.error(request, _("A scoring run is already in progress."))
     if request.htmx:
-        return render(request, "settings/partials/_run_status.html", {"latest": _runs().first()})
+        return render(
+            request,
+            "settings/partials/_run_status.html",
+            {"latest": _runs().first(), "starting": True},
+        )
     return redirect("settings")
 
 

@@ -56,6 +56,7 @@ NOT_PAGES = {
     "followup-done",
     "followup-snooze",
     "followup-reopen",
+    "followup-add",
     "settings-run",
     "segment-delete",
 }

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers.followups import rules
 from customers.followups.actions import open_items
-from customers.models import FollowUp, FollowUpRule
+from customers.models import FollowUp, FollowUpRule, Urgency
 from tests.conftest import make_customer
 
 TODAY = pd.Timestamp("2026-06-30")
@@ -152,6 +152,21 @@ def test_detractors_quote_their_comment_and_promoters_get_a_review_ask():
     assert found[found["rule"] == "promoter"]["customer_id"].tolist() == [2]
 
 
+def test_an_unhappy_answer_is_urgent_while_fresh_then_needs_attention():
+    responses = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "kind": ["csat", "nps"],
+            "score": [1, 2],
+            "responded_at": [TODAY - pd.Timedelta(days=1), TODAY - pd.Timedelta(days=6)],
+            "comment": ["", ""],
+        }
+    )
+    found = run_rules(scores(clv=[10.0, 900.0], value_at_risk=[0.0]), responses=responses)
+    detractors = found[found["rule"] == "detractor"].set_index("customer_id")["priority"]
+    assert detractors.to_dict() == {1: Urgency.NOW, 2: Urgency.SOON}
+
+
 def test_each_rule_brings_at_most_max_items():
     values = [float(v) for v in range(100, 200)]
     found = run_rules(
@@ -189,17 +204,37 @@ def candidate(customer, rule="value_at_risk", reason="At risk", value=100.0):
 @pytest.mark.django_db
 def test_an_open_item_is_updated_not_duplicated():
     customer = make_customer()
-    assert open_items(candidate(customer)) == {"created": 1, "updated": 0}
+    assert open_items(candidate(customer)) == {"created": 1, "updated": 0, "withdrawn": 0}
     assert open_items(candidate(customer, reason="More at risk", value=250.0)) == {
         "created": 0,
         "updated": 1,
+        "withdrawn": 0,
     }
     item = FollowUp.objects.get()
     assert (item.reason, float(item.value_at_stake)) == ("More at risk", 250.0)
     assert open_items(candidate(customer, reason="More at risk", value=250.0)) == {
         "created": 0,
         "updated": 0,
+        "withdrawn": 0,
     }
+
+
+@pytest.mark.django_db
+def test_items_no_rule_finds_any_more_are_withdrawn_unless_the_owner_touched_them():
+    gone, snoozed, stays = make_customer(), make_customer(), make_customer()
+    open_items(pd.concat([candidate(gone), candidate(snoozed), candidate(stays)]))
+    FollowUp.objects.filter(customer=snoozed).update(
+        status="snoozed", snoozed_until=timezone.localdate() + timedelta(days=3)
+    )
+    own = FollowUp.objects.create(customer=gone, rule="manual", reason="Send the invoice")
+    assert open_items(candidate(stays)) == {"created": 0, "updated": 0, "withdrawn": 1}
+    assert set(FollowUp.objects.values_list("customer_id", "rule")) == {
+        (snoozed.pk, "value_at_risk"),
+        (stays.pk, "value_at_risk"),
+        (gone.pk, "manual"),
+    }
+    assert FollowUp.objects.get(pk=own.pk).status == "open"
+    assert open_items(candidate(stays, rule="renewal"))["withdrawn"] == 1  # one rule ends
 
 
 @pytest.mark.django_db
@@ -220,7 +255,7 @@ def test_done_items_stay_done_and_are_not_recreated_at_once():
     customer = make_customer()
     open_items(candidate(customer))
     FollowUp.objects.update(status="done", completed_at=timezone.now())
-    assert open_items(candidate(customer)) == {"created": 0, "updated": 0}
+    assert open_items(candidate(customer)) == {"created": 0, "updated": 0, "withdrawn": 0}
     FollowUp.objects.update(completed_at=timezone.now() - timedelta(days=30))
     assert open_items(candidate(customer))["created"] == 1
     assert FollowUp.objects.filter(status="done").count() == 1

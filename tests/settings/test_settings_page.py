@@ -1,9 +1,12 @@
 """The settings page: validation, saving, "run scoring now", the account's zone and currency."""
 
+import threading
+
 import pytest
 
 from customers.followups import rules
 from customers.models import Interaction
+from metrics import run as runs
 from metrics.models import AccountSettings, ScoringRun
 from tests.conftest import HTMX, make_customer
 
@@ -14,6 +17,7 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
     page = owner_client.get("/settings/").content.decode()
     assert "Run scoring now" in page and "Renewal coming up" in page
     form = {
+        "daily_capacity": 6,
         "inactive_after_days": 120,
         "horizon_days": 90,
         "clv_months": 12,
@@ -47,10 +51,12 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
     ]:
         form[f"rule_{rule}"] = value
     bad = owner_client.post("/settings/", {**form, "threshold_yellow": 80})
+    assert owner_client.post("/settings/", {**form, "daily_capacity": 0}).status_code == 200
     assert bad.status_code == 200 and "Yellow must start below green." in bad.content.decode()
     assert owner_client.post("/settings/", form).status_code == 302
     account = AccountSettings.load()
     assert account.currency == "EUR" and account.zone.key == "Asia/Shanghai"
+    assert account.daily_capacity == 6
     assert account.health_weights["churn_risk"] == 2 and account.health_thresholds == {
         "green": 75,
         "yellow": 45,
@@ -61,17 +67,57 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
     assert rules.params(stored, "detractor")["enabled"]
 
 
-def test_run_scoring_now_starts_a_run_and_the_status_partial_reports_it(
-    owner_client, django_capture_on_commit_callbacks
+def scoring_thread():
+    return next(t for t in threading.enumerate() if t.name == "scoring-now")
+
+
+@pytest.mark.django_db(transaction=True)  # the run happens on the thread's own connection
+def test_run_scoring_now_returns_at_once_and_the_status_shows_stage_and_percent(
+    owner_client, monkeypatch
 ):
     make_customer()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = owner_client.post("/settings/run/", headers=HTMX)
-    assert response.status_code == 200 and b"<html" not in response.content
-    run = ScoringRun.objects.get()
-    assert run.status == "succeeded"  # in-process without Redis
+    gate, fit = threading.Event(), runs.fit
+    monkeypatch.setattr(runs, "fit", lambda run: gate.wait(10) and fit(run))
+    response = owner_client.post("/settings/run/", headers=HTMX)
+    fragment = response.content.decode()
+    assert response.status_code == 200 and "<html" not in fragment
+    assert "Running…" in fragment and "Reading the data (0% done)" in fragment
+    assert '<button type="button" disabled>Scoring is running…' in fragment
+    assert 'hx-trigger="every 2s"' in fragment and "Run scoring now" not in fragment
+    again = owner_client.post("/settings/run/", follow=True).content.decode()
+    assert "A scoring run is already in progress." in again
+    assert ScoringRun.objects.get().status == "running"
+    gate.set()
+    scoring_thread().join(60)
+    assert ScoringRun.objects.get().status == "succeeded"
     status = owner_client.get("/settings/run/status/", headers=HTMX).content.decode()
     assert "Last run finished" in status and "Run scoring now" in status
+    assert 'hx-trigger="every 2s"' not in status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_run_started_from_the_page_shows_its_reason(owner_client, monkeypatch):
+    def broken(run):
+        raise ValueError("the orders table is unreadable")
+
+    monkeypatch.setattr(runs, "fit", broken)
+    owner_client.post("/settings/run/", headers=HTMX)
+    scoring_thread().join(60)
+    status = owner_client.get("/settings/run/status/", headers=HTMX).content.decode()
+    assert "failed" in status and "Reason: ValueError: the orders table is unreadable" in status
+    assert "Run scoring now" in status
+
+
+def test_a_runs_stage_and_percentage_follow_its_timings():
+    run = ScoringRun(customers=200, timings={})
+    assert run.stage == ("Reading the data", 0)
+    run.timings = {"read": 1, "rfm": 0.1, "clv_fit": 0.4}
+    assert run.stage == ("Training the churn model", 14)
+    run.timings.update(churn=5, segments=1, population_metrics=0.1, score_and_write=1)
+    run.progress = 100
+    assert run.stage == ("Scoring every customer", 81)
+    run.progress = 200
+    assert run.stage == ("Updating the follow-up queue", 95)
 
 
 def test_pages_use_the_accounts_time_zone_and_currency(owner_client, scored):
