@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import F, FilteredRelation, Q
 from django.utils.translation import gettext_lazy
 
+from cs_platform.filters import LenientFilterForm
 from feedback import scales
 from metrics.models import ScoringRun
 from segmentation.models import SavedSegment
@@ -35,7 +36,7 @@ NPS_GROUPS = {
 }
 
 
-class CustomerFilter(forms.Form):
+class CustomerFilter(LenientFilterForm):
     q = forms.CharField(required=False, label=gettext_lazy("Search"))
     health = forms.ChoiceField(
         required=False,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from cs_platform.filters import LenientFilterForm
 from customers.models import Customer, FollowUp, FollowUpRule
 from metrics.models import AccountSettings
 
@@ -29,11 +30,13 @@ DUE_CHOICES = [
 ]
 
 
-class QueueFilter(forms.Form):
+class QueueFilter(LenientFilterForm):
     rule = forms.ChoiceField(
-        choices=[("", gettext_lazy("All reasons")), *FollowUpRule.choices], required=False
+        label=gettext_lazy("Reason"),
+        choices=[("", gettext_lazy("All reasons")), *FollowUpRule.choices],
+        required=False,
     )
-    due = forms.ChoiceField(choices=DUE_CHOICES, required=False)
+    due = forms.ChoiceField(label=gettext_lazy("Due"), choices=DUE_CHOICES, required=False)
 
 
 class DoneForm(forms.Form):
