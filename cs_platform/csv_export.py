@@ -23,8 +23,10 @@ class _Echo:
 
 
 def streaming_csv(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    """Stream rows (iterables of values) as a UTF-8 CSV with a BOM, so Excel reads Chinese."""
-    writer = csv.writer(_Echo())
+    """Stream rows (iterables of values) as a UTF-8 CSV with a BOM, so Excel reads Chinese.
+    Every cell is quoted: a spreadsheet that splits on ";" then cannot split "a;=1+1"
+    into a formula cell."""
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def lines():
         yield "\ufeff" + writer.writerow(header)

@@ -125,6 +125,17 @@ CUSTOMER_COLUMNS = [
     "lifecycle_stage",
     "survey_opt_out",
 ]
+# The scores a customer export adds after the import columns (the current run's; read
+# only: an import of an export skips them instead of storing them as custom fields).
+EXPORTED_SCORES = [
+    "health",
+    "health_band",
+    "clv",
+    "churn_probability",
+    "value_at_risk",
+    "rfm_segment",
+    "last_nps",
+]
 LIFECYCLE_SYNONYMS = {
     "lead": "lead",
     "prospect": "lead",
@@ -180,7 +191,8 @@ def validate_customers(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, Erro
         raw = column(frame, "survey_opt_out")
         clean["survey_opt_out"], bad = parsing.parse_bools(raw)
         errors.add(bad, "survey_opt_out", raw, "must be yes/no, true/false or 1/0")
-    extra = [c for c in frame.columns if c not in CUSTOMER_COLUMNS and c != "custom"]
+    known = {*CUSTOMER_COLUMNS, *EXPORTED_SCORES, "custom"}
+    extra = [c for c in frame.columns if c not in known]
     if extra:
         clean["custom"] = frame[extra].fillna("").astype(str).to_dict(orient="records")
     return clean, errors

@@ -21,7 +21,7 @@ from metrics.models import CustomerScore, ScoringRun
 
 from .. import actions, timeline
 from ..dashboard.kpis import health_parts
-from ..imports.formats import CUSTOMER_COLUMNS
+from ..imports.formats import CUSTOMER_COLUMNS, EXPORTED_SCORES
 from ..listing import PAGE_SIZE, SEARCH_COUNT_CAP, CustomerFilter, listed_customers
 from ..models import Customer, InteractionKind
 
@@ -257,10 +257,16 @@ def delete_customer(request, customer_id):
 @require_GET
 @login_required
 def export_customers(request):
-    header = CUSTOMER_COLUMNS  # the import template: an export re-imports unchanged
-    tags = header.index("tags")
+    """The list as filtered and sorted on the page: the import's columns (an export
+    re-imports unchanged), then the current run's scores."""
+    run = ScoringRun.objects.current()
+    customers, _by_score, _count = listed_customers(CustomerFilter(request.GET), run)
+    scores = EXPORTED_SCORES if run is not None else []
+    tags = CUSTOMER_COLUMNS.index("tags")
     rows = (
         [*row[:tags], "; ".join(row[tags] or []), *row[tags + 1 :]]
-        for row in Customer.objects.order_by("id").values_list(*header).iterator(chunk_size=5000)
+        + [""] * (len(EXPORTED_SCORES) - len(scores))
+        for row in customers.values_list(*CUSTOMER_COLUMNS, *scores).iterator(chunk_size=5000)
     )
+    header = CUSTOMER_COLUMNS + EXPORTED_SCORES
     return streaming_csv(f"customers-{timezone.localdate():%Y-%m-%d}.csv", header, rows)

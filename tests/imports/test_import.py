@@ -1,5 +1,7 @@
 """CSV import: every row validated, all or nothing, idempotent, friendly to real files."""
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from customers.models import Customer, Interaction, Order
 from metrics.models import AccountSettings
-from tests.conftest import make_customer
+from tests.conftest import HTMX, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -313,9 +315,9 @@ def test_customer_export_neutralises_spreadsheet_formulas(owner_client):
     make_customer(external_id="c2", name="-2+3", company="@SUM(A1)")
     response = owner_client.get("/customers/export.csv")
     body = b"".join(response.streaming_content).decode("utf-8")
-    assert body.startswith("\ufeffexternal_id,name")
+    assert body.startswith('\ufeff"external_id","name"')
     assert "'=HYPERLINK" in body and "'+cmd" in body and "'-2+3" in body and "'@SUM(A1)" in body
-    assert ",=" not in body and ",+" not in body and ",@" not in body
+    assert ',"=' not in body and ',"+' not in body and ',"@' not in body
 
 
 def test_an_export_imports_back_without_changes(owner_client, tmp_path, capsys):
@@ -357,3 +359,30 @@ def test_an_order_in_another_currency_than_the_accounts_is_refused_by_row(tmp_pa
         in capsys.readouterr().err
     )
     assert not Order.objects.exists()
+
+
+def test_the_export_takes_the_lists_filters_and_sort_and_adds_the_scores(owner_client, scored):
+    _, (ana, bo, cy) = scored
+    page = owner_client.get("/customers/?health=red&sort=clv").content.decode()
+    assert 'href="/customers/export.csv?health=red&amp;sort=clv"' in page
+    fragment = owner_client.get("/customers/?plan=Pro", headers=HTMX).content.decode()
+    assert 'id="export-link"' in fragment and "export.csv?plan=Pro" in fragment
+    body = b"".join(owner_client.get("/customers/export.csv?sort=clv").streaming_content)
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [r["external_id"] for r in rows] == [
+        c.external_id for c in sorted((ana, bo, cy), key=lambda c: -c.scores.get().clv)
+    ]
+    first = rows[0]
+    score = Customer.objects.get(external_id=first["external_id"]).scores.get()
+    assert float(first["clv"]) == pytest.approx(score.clv)
+    assert first["health_band"] == score.health_band and first["rfm_segment"] == score.rfm_segment
+    assert {"health", "churn_probability", "value_at_risk", "last_nps"} <= set(first)
+    red = b"".join(owner_client.get("/customers/export.csv?health=red").streaming_content)
+    red_rows = list(csv.DictReader(io.StringIO(red.decode("utf-8-sig"))))
+    assert [r["name"] for r in red_rows] == ["Ana Red"]
+
+
+def test_every_exported_cell_is_quoted_so_semicolons_cannot_split_off_a_formula(owner_client):
+    make_customer(external_id="c1", name="a;=1+1")
+    body = b"".join(owner_client.get("/customers/export.csv").streaming_content).decode()
+    assert '"a;=1+1"' in body
