@@ -279,8 +279,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "cs_platform API",
-    "DESCRIPTION": "Customers, orders and interactions. Authenticate with "
-    "'Authorization: Token <key>' (python manage.py drf_create_token <user>).",
+    # Markdown: the angle brackets stay text only inside code spans.
+    "DESCRIPTION": "Customers, orders and interactions. Authenticate with the header "
+    "`Authorization: Token <key>`; create a key with "
+    "`python manage.py drf_create_token <user>`.",
     "VERSION": "1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "SWAGGER_UI_DIST": "SIDECAR",

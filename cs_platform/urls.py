@@ -19,3 +19,6 @@ urlpatterns = [
     path("segments/", include("segmentation.urls")),
     path("", include("customers.urls")),
 ]
+
+handler404 = "cs_platform.errors.not_found"
+handler500 = "cs_platform.errors.server_error"

@@ -246,6 +246,10 @@ def test_openapi_schema_and_docs_page(api, owner_client):
     schema = api.get("/api/schema/", {"format": "json"})
     assert schema.status_code == 200
     paths = schema.json()["paths"]
+    description = schema.json()["info"]["description"]  # Markdown: <key> survives in code
+    assert (
+        "`Authorization: Token <key>`" in description and "drf_create_token <user>`" in description
+    )
     assert {"/api/customers/", "/api/orders/", "/api/orders/bulk/", "/api/interactions/"} <= set(
         paths
     )
