@@ -4,6 +4,7 @@ in each mark's <title> and in the chart's text alternative)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 560, 220, 62, 26, 12, 10
@@ -35,6 +36,12 @@ def _scale(low: float, high: float):
 def _ticks(low: float, high: float, count: int = 4) -> list[float]:
     step = (high - low) / count if high > low else 1
     return [low + i * step for i in range(count + 1)]
+
+
+def _whole_ticks(high: float, count: int = 4) -> list[float]:
+    """0, step, 2·step … up to at least `high`, with a whole step (counts: 0, 1, 2)."""
+    step = max(1, math.ceil(high / count))
+    return [float(step * i) for i in range(math.ceil(high / step) + 1)]
 
 
 def compact(value: float) -> str:
@@ -84,13 +91,15 @@ def line(points: list[tuple[str, float | None]], low=None, high=None, fmt="{:.0f
     return chart
 
 
-def bars(items: list[tuple[str, float, str]], fmt="{:,.0f}") -> Chart:
-    """Vertical bars from (label, value, css class); the axis starts at zero."""
+def bars(items: list[tuple[str, float, str]], fmt="{:,.0f}", whole: bool = False) -> Chart:
+    """Vertical bars from (label, value, css class); the axis starts at zero. `whole`:
+    the values are counts, so the axis ticks are whole numbers."""
     chart = Chart()
     if not items or not any(v for _, v, _ in items):
         return chart
     high = max(v for _, v, _ in items)
-    y = _scale(0, high)
+    ticks = _whole_ticks(high) if whole else _ticks(0, high)
+    y = _scale(0, ticks[-1])
     inner = WIDTH - LEFT - RIGHT
     slot = inner / len(items)
     every = _every(len(items), 12)
@@ -110,6 +119,6 @@ def bars(items: list[tuple[str, float, str]], fmt="{:,.0f}") -> Chart:
         )
         if i % every == 0:
             chart.x_labels.append({"x": round(x + slot * 0.38, 1), "label": label})
-    chart.y_ticks = [{"y": round(y(t), 1), "label": compact(t)} for t in _ticks(0, high)]
+    chart.y_ticks = [{"y": round(y(t), 1), "label": compact(t)} for t in ticks]
     chart.summary = "; ".join(f"{m['label']}: {m['value']}" for m in chart.marks)
     return chart

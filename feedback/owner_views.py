@@ -8,6 +8,7 @@ import pandas as pd
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import JsonResponse
@@ -248,6 +249,9 @@ def send_customer(request, customer_id):
     return _send_latest(request, audience="customer", customer=customer_id)
 
 
+COMMENTS_PER_PAGE = 50
+
+
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
@@ -258,12 +262,16 @@ def survey_detail(request, survey_id):
     survey = get_object_or_404(Survey, pk=survey_id)
     responses = _responses(survey)
     group, mood = request.GET.get("group", ""), request.GET.get("mood", "")
-    comments = (
-        filter_comments(responses, survey.kind, group, mood).head(100)
-        if len(responses)
-        else responses
-    )
-    context = {"survey": survey, "comments": comments.to_dict(orient="records")}
+    matching = filter_comments(responses, survey.kind, group, mood) if len(responses) else responses
+    page = Paginator(matching, COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "survey": survey,
+        "page": page,
+        "comments": page.object_list.to_dict(orient="records"),
+        "comment_query": urlencode({k: v for k, v in (("group", group), ("mood", mood)) if v}),
+    }
+    if request.htmx and request.htmx.target == "comments-more":
+        return render(request, "feedback/owner/_comment_items.html", context)
     if request.htmx:
         return render(request, "feedback/owner/_comments.html", context)
     invited = survey.invitations.filter(sent_at__isnull=False).count()
@@ -287,7 +295,8 @@ def survey_detail(request, survey_id):
             fmt="{:.1f}" if key != "nps" else "{:.0f}",
         ),
         "distribution": charts.bars(
-            [(str(s), result["distribution"].get(s, 0), "") for s in range(low, high + 1)]
+            [(str(s), result["distribution"].get(s, 0), "") for s in range(low, high + 1)],
+            whole=True,
         ),
         "sends": survey.sends.with_outcomes()[:20],
         "skip_labels": SKIP_LABELS,

@@ -48,7 +48,9 @@ def home(request):
             kpis=kpis.kpis(summary, earlier.summary if earlier else None),
             skipped=kpis.skipped(summary),
             churn_ranking=kpis.churn_ranking((run.model_metrics or {}).get("churn")),
-            health_chart=charts.bars([(f"{10 * i}", n, bands[i]) for i, n in enumerate(histogram)]),
+            health_chart=charts.bars(
+                [(f"{10 * i}", n, bands[i]) for i, n in enumerate(histogram)], whole=True
+            ),
             nps_chart=charts.line(
                 [(m["month"][2:], m["nps"]) for m in summary.get("nps_trend") or []],
                 low=-100,
