@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from cs_platform.filters import LenientFilterForm
 from feedback import scales
-from metrics.models import ScoringRun
+from metrics.models import CustomerScore, ScoringRun
 from segmentation.models import SavedSegment
 
 from .models import Customer, LifecycleStage
@@ -190,6 +190,17 @@ def _cheap_count(data: dict, run, by_score: bool, customers) -> int | None:
     matching = _customer_filters(Customer.objects.all(), data)
     unscored = matching.filter(created_at__gte=run.started_at).exclude(scores__run=run)
     return matching.count() - unscored.count()
+
+
+def churned_customers() -> Q:
+    """Who counts as churned (docs/metrics.md#active-inactive-churned): marked churned,
+    or churned by the current run's behaviour."""
+    by_behaviour = CustomerScore.objects.filter(run__is_current=True, behaviour="churned")
+    return (
+        Q(churned_at__isnull=False)
+        | Q(lifecycle_stage=LifecycleStage.CHURNED)
+        | Q(pk__in=by_behaviour.values("customer_id"))
+    )
 
 
 def segment_customers(segment: SavedSegment):

@@ -55,11 +55,21 @@ class Survey(models.Model):
     def scale(self) -> tuple[int, int]:
         return SCALES[self.kind]
 
+    @property
+    def has_chinese(self) -> bool:
+        """Every text the survey has is also in Chinese."""
+        return bool(self.question_zh) and (bool(self.followup_zh) or not self.followup_en)
+
+    def language_for(self, wanted: str) -> str:
+        """The language to ask in: the customer's if the survey speaks it completely,
+        else English (a whole page and e-mail in one language, never mixed)."""
+        return "zh-hans" if wanted.startswith("zh") and self.has_chinese else "en"
+
     def question(self, language: str) -> str:
-        return (self.question_zh if language.startswith("zh") else "") or self.question_en
+        return self.question_zh if language.startswith("zh") else self.question_en
 
     def followup(self, language: str) -> str:
-        return (self.followup_zh if language.startswith("zh") else "") or self.followup_en
+        return self.followup_zh if language.startswith("zh") else self.followup_en
 
 
 def hash_token(token: str) -> str:

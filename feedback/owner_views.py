@@ -8,6 +8,7 @@ import pandas as pd
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
@@ -15,13 +16,13 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from cs_platform import charts
 from cs_platform.csv_export import streaming_csv
-from customers.listing import segment_customers
+from customers.listing import churned_customers, segment_customers
 from customers.models import Customer
 from metrics.feedback_scores import FEW_ANSWERS
 from metrics.models import AccountSettings
@@ -48,6 +49,7 @@ SKIP_LABELS = {
     "no_email": gettext_lazy("no e-mail address"),
     "unsubscribed": gettext_lazy("unsubscribed"),
     "opted_out": gettext_lazy("opted out"),
+    "churned": gettext_lazy("churned (tick “include churned customers” to send to them)"),
     "recently_surveyed": gettext_lazy("surveyed within the recontact window"),
 }
 
@@ -148,6 +150,19 @@ def survey_form(request, survey_id=None):
     if request.method == "POST" and form.is_valid():
         survey = form.save()
         messages.success(request, _("Survey saved."))
+        if not survey.has_chinese:
+            chinese = Customer.objects.filter(locale__startswith="zh").count()
+            messages.warning(
+                request,
+                ngettext(
+                    "The survey has no complete Chinese text: %(n)s customer who reads Chinese "
+                    "will get it wholly in English.",
+                    "The survey has no complete Chinese text: %(n)s customers who read Chinese "
+                    "will get it wholly in English.",
+                    chinese,
+                )
+                % {"n": intcomma(chinese)},
+            )
         return redirect("survey-detail", survey_id=survey.pk)
     return render(request, "feedback/owner/form.html", {"form": form, "survey": survey})
 
@@ -189,30 +204,46 @@ def _audience(request):
 @login_required
 @vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def survey_send(request, survey_id):
-    """Choose an audience, see how many get it and who is skipped and why, then send."""
+    """Choose an audience, see how many get it and who is skipped and why, then send.
+    "Everyone eligible" leaves churned customers out unless asked, and is sent only
+    when the owner confirms the count."""
     survey = get_object_or_404(Survey, pk=survey_id)
     customers, label, choice = _audience(request)
-    if request.method == "POST" and customers is not None:
-        with transaction.atomic():
-            send, count, skipped = start_send(survey, customers, label)
-        messages.success(
-            request,
-            _("Sending to %(n)d customers (%(skipped)d skipped).")
-            % {"n": count, "skipped": sum(skipped.values())},
-        )
-        return redirect("survey-detail", survey_id=survey.pk)
+    params = request.POST if request.method == "POST" else request.GET
+    everyone = choice == "all"
+    include_churned = everyone and bool(params.get("include_churned"))
     preview = None
     if customers is not None:
-        eligible, skipped = eligibility(survey, customers)
+        churned = churned_customers() if everyone and not include_churned else None
+        eligible, skipped = eligibility(survey, customers, churned)
+        confirmed = not everyone or params.get("confirm") == str(len(eligible))
+        if request.method == "POST" and confirmed:
+            with transaction.atomic():
+                start_send(survey, label, eligible, skipped)
+            messages.success(
+                request,
+                ngettext(
+                    "Sending to %(n)s customer (%(skipped)s skipped).",
+                    "Sending to %(n)s customers (%(skipped)s skipped).",
+                    len(eligible),
+                )
+                % {"n": intcomma(len(eligible)), "skipped": intcomma(sum(skipped.values()))},
+            )
+            return redirect("survey-detail", survey_id=survey.pk)
+        if request.method == "POST":
+            messages.error(request, _("Tick the box that confirms how many customers get it."))
         preview = {
             "label": label,
             "eligible": len(eligible),
             "skipped": [(SKIP_LABELS[r], skipped[r]) for r in SKIP_REASONS if skipped[r]],
+            "confirm": everyone,
+            "confirmed": everyone and confirmed,
         }
     context = {
         "survey": survey,
         "preview": preview,
         "choice": choice,
+        "include_churned": include_churned,
         "segments": SavedSegment.objects.all(),
         "segment_id": request.GET.get("segment", ""),
         "picked": len(request.session.get("survey_audience") or []),
@@ -223,12 +254,16 @@ def survey_send(request, survey_id):
 
 
 def _send_latest(request, **audience):
-    """Open the send page of the most recent survey with this audience chosen."""
-    survey = Survey.objects.first()
-    if survey is None:
+    """Open a survey's send page with this audience chosen; with several surveys, ask
+    which one first."""
+    surveys = list(Survey.objects.annotate(sent=Count("sends")).order_by("-created_at")[:50])
+    if not surveys:
         messages.error(request, _("Create a survey first."))
         return redirect("survey-create")
-    return redirect(f"{reverse('survey-send', args=[survey.pk])}?{urlencode(audience)}")
+    query = urlencode(audience)
+    if len(surveys) == 1:
+        return redirect(f"{reverse('survey-send', args=[surveys[0].pk])}?{query}")
+    return render(request, "feedback/owner/choose.html", {"surveys": surveys, "query": query})
 
 
 @require_GET

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -17,30 +19,45 @@ from customers.models import Customer
 
 from .models import Survey, SurveyInvitation, SurveySend, Unsubscribe
 
-SKIP_REASONS = ("no_email", "unsubscribed", "opted_out", "recently_surveyed")
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the e-mails are from (the owner's Settings; the caller reads them)."""
+
+    business: str = ""
+    from_address: str | None = None  # None: DEFAULT_FROM_EMAIL
+    reply_to: str = ""
+
+
+SKIP_REASONS = ("no_email", "unsubscribed", "opted_out", "churned", "recently_surveyed")
 BATCH = 200
 
 
-def eligibility(survey: Survey, customers) -> tuple[list[int], Counter]:
+def eligibility(survey: Survey, customers, churned: Q | None = None) -> tuple[list[int], Counter]:
     """Split a Customer queryset into the ids to survey and the skip counts per reason
-    (first reason that applies: no e-mail, unsubscribed, opted out, surveyed within the
-    survey's recontact window)."""
+    (first reason that applies: no e-mail, unsubscribed, opted out, churned when
+    `churned` says who is, surveyed within the survey's recontact window)."""
     since = timezone.now() - timedelta(days=survey.recontact_days)
     unsubscribed = set(Unsubscribe.objects.values_list("email", flat=True))
     recent = set(
         SurveyInvitation.objects.filter(sent_at__gte=since).values_list("customer_id", flat=True)
     )
     eligible, skipped = [], Counter()
-    rows = customers.annotate(email_lower=Lower("email")).values_list(
-        "id", "email_lower", "survey_opt_out"
-    )
-    for customer_id, email, opted_out in rows.iterator(chunk_size=5000):
+    rows = customers.annotate(
+        email_lower=Lower("email"),
+        is_churned=Case(When(churned, then=Value(True)), default=Value(False))
+        if churned is not None
+        else Value(False),
+    ).values_list("id", "email_lower", "survey_opt_out", "is_churned")
+    for customer_id, email, opted_out, is_churned in rows.iterator(chunk_size=5000):
         if not email:
             skipped["no_email"] += 1
         elif email in unsubscribed:
             skipped["unsubscribed"] += 1
         elif opted_out:
             skipped["opted_out"] += 1
+        elif is_churned:
+            skipped["churned"] += 1
         elif customer_id in recent:
             skipped["recently_surveyed"] += 1
         else:
@@ -49,14 +66,14 @@ def eligibility(survey: Survey, customers) -> tuple[list[int], Counter]:
 
 
 def survey_email(
-    invitation: SurveyInvitation, token: str, reminder: bool = False
+    invitation: SurveyInvitation, token: str, sender: Sender, reminder: bool = False
 ) -> EmailMultiAlternatives:
     """Plain text + HTML in the customer's language, one link per score (opening the page
     with that score chosen; nothing is recorded until the customer taps Send), an
     unsubscribe link and the RFC 8058 one-click headers. A reminder is the same e-mail
     with the same links, saying that it is one."""
     customer, survey = invitation.customer, invitation.survey
-    language = customer.locale or settings.LANGUAGE_CODE
+    language = survey.language_for(customer.locale or settings.LANGUAGE_CODE)
     base = f"{settings.SITE_URL}/s/{token}/"
     low, high = survey.scale
     with translation.override(language):
@@ -69,11 +86,23 @@ def survey_email(
             "unsubscribe_url": f"{base}unsubscribe/",
             "language": language,
             "reminder": reminder,
+            "business": sender.business,
         }
-        subject = _("Reminder: %(question)s") if reminder else _("A quick question: %(question)s")
+        if sender.business:
+            subject = (
+                _("Reminder from %(business)s: %(question)s")
+                if reminder
+                else _("A quick question from %(business)s: %(question)s")
+            )
+        else:
+            subject = (
+                _("Reminder: %(question)s") if reminder else _("A quick question: %(question)s")
+            )
         message = EmailMultiAlternatives(
-            subject=subject % {"question": context["question"]},
+            subject=subject % {"question": context["question"], "business": sender.business},
             body=render_to_string("feedback/email/invitation.txt", context),
+            from_email=sender.from_address,
+            reply_to=[sender.reply_to] if sender.reply_to else None,
             to=[customer.email],
             headers={
                 "List-Unsubscribe": f"<{base}unsubscribe/>",
@@ -86,7 +115,7 @@ def survey_email(
     return message
 
 
-def send_to(send: SurveySend, customer_ids: list[int]) -> int:
+def send_to(send: SurveySend, customer_ids: list[int], sender: Sender) -> int:
     """Invite and e-mail these customers in batches; returns how many were sent."""
     sent = 0
     already = set(send.invitations.values_list("customer_id", flat=True))
@@ -97,7 +126,7 @@ def send_to(send: SurveySend, customer_ids: list[int]) -> int:
         messages, invitations = [], []
         for customer in batch:
             invitation, token = SurveyInvitation.create_for(send.survey, customer, send=send)
-            messages.append(survey_email(invitation, token))
+            messages.append(survey_email(invitation, token, sender))
             invitations.append(invitation.pk)
         connection.send_messages(messages)
         SurveyInvitation.objects.filter(pk__in=invitations).update(sent_at=timezone.now())
@@ -125,7 +154,7 @@ def due_for_reminder(survey: Survey, now):
     )
 
 
-def send_reminders(now=None) -> int:
+def send_reminders(sender: Sender, now=None) -> int:
     """One reminder per invitation, for every survey with reminder_days set; returns how
     many were sent. Each batch is marked reminded before its e-mails go out, so a second
     worker or a rerun never sends twice (a failed SMTP batch is not retried)."""
@@ -150,6 +179,8 @@ def send_reminders(now=None) -> int:
                 SurveyInvitation.objects.filter(pk__in=[i.pk for i in batch]).update(
                     reminded_at=now
                 )
-            connection.send_messages([survey_email(i, tokens[i.pk], reminder=True) for i in batch])
+            connection.send_messages(
+                [survey_email(i, tokens[i.pk], sender, reminder=True) for i in batch]
+            )
             sent += len(batch)
     return sent

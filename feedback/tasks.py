@@ -4,16 +4,24 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from metrics.models import AccountSettings
+
 from .models import SurveySend
-from .sending import eligibility, send_reminders, send_to
+from .sending import Sender, send_reminders, send_to
 
 
-def start_send(survey, customers, audience: str):
-    """Work out who is eligible, record the skip counts, and queue the e-mails."""
-    eligible, skipped = eligibility(survey, customers)
+def sender() -> Sender:
+    """The owner's business and sender settings, for survey e-mails."""
+    account = AccountSettings.cached()
+    return Sender(account.business_name, account.from_address, account.reply_to)
+
+
+def start_send(survey, audience: str, eligible: list[int], skipped) -> SurveySend:
+    """Record a send to the eligible customers (sending.eligibility) with its skip
+    counts, and queue the e-mails once it is committed."""
     send = SurveySend.objects.create(survey=survey, audience=audience, skipped=dict(skipped))
     transaction.on_commit(lambda: send_survey.delay(send.pk, eligible))
-    return send, len(eligible), skipped
+    return send
 
 
 @shared_task(name="feedback.send_survey", acks_late=True)
@@ -21,7 +29,7 @@ def send_survey(send_id: int, customer_ids: list[int]) -> int:
     """E-mail the eligible customers of a SurveySend. Safe to run twice: customers
     already invited by this send are skipped."""
     send = SurveySend.objects.select_related("survey").get(pk=send_id)
-    sent = send_to(send, customer_ids)
+    sent = send_to(send, customer_ids, sender())
     SurveySend.objects.filter(pk=send_id).update(finished_at=timezone.now())
     return sent
 
@@ -29,4 +37,4 @@ def send_survey(send_id: int, customer_ids: list[int]) -> int:
 @shared_task(name="feedback.send_reminders")
 def send_survey_reminders() -> int:
     """Hourly (beat): one reminder to each invitee who has not answered in time."""
-    return send_reminders()
+    return send_reminders(sender())

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from cs_platform.ratelimit import rate_limited
 from customers.followups.answers import follow_up_safely
+from metrics.models import AccountSettings
 
 from .actions import AlreadyAnswered, record_response, unsubscribe
 from .models import SurveyInvitation
@@ -38,11 +39,12 @@ def survey_page(request, token):
     invitation = SurveyInvitation.objects.by_token(token)
     if invitation is None:
         return _not_found(request)
-    language = _language(request, invitation)
+    survey = invitation.survey
+    language = survey.language_for(_language(request, invitation))
     with translation.override(language):
-        survey = invitation.survey
         low, high = survey.scale
         context = {
+            "business": AccountSettings.cached().business_name,
             "survey": survey,
             "question": survey.question(language),
             "followup": survey.followup(language),

@@ -1,3 +1,4 @@
+from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
@@ -68,6 +69,15 @@ class AccountSettings(models.Model):
     time_zone = models.CharField(
         max_length=64, blank=True, help_text=_("Your time zone; blank: the TIME_ZONE setting.")
     )
+    # Who is asking: named in survey e-mails and on the survey page.
+    business_name = models.CharField(max_length=100, blank=True)
+    sender_name = models.CharField(
+        max_length=100, blank=True, help_text=_("The name e-mails come from; blank: the business.")
+    )
+    sender_email = models.EmailField(
+        blank=True, help_text=_("The address e-mails come from; blank: DEFAULT_FROM_EMAIL.")
+    )
+    reply_to = models.EmailField(blank=True, help_text=_("Where customers' replies go."))
 
     class Meta:
         db_table = "metrics_scoringsettings"
@@ -103,6 +113,13 @@ class AccountSettings(models.Model):
         """Time zone and currency for the owner's pages."""
         row = cls.cached()
         return {"time_zone": row.zone.key, "currency": row.currency_code}
+
+    @property
+    def from_address(self) -> str:
+        """ "Sender Name <address>" for outgoing e-mail."""
+        name = self.sender_name or self.business_name
+        address = self.sender_email or django_settings.DEFAULT_FROM_EMAIL
+        return formataddr((name, address)) if name else address
 
     @property
     def zone(self) -> ZoneInfo:

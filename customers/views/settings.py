@@ -38,6 +38,10 @@ class SettingsForm(forms.ModelForm):
     class Meta:
         model = AccountSettings
         fields = [
+            "business_name",
+            "sender_name",
+            "sender_email",
+            "reply_to",
             "daily_capacity",
             "inactive_after_days",
             "horizon_days",
@@ -51,6 +55,10 @@ class SettingsForm(forms.ModelForm):
             "time_zone",
         ]
         labels = {
+            "business_name": gettext_lazy("Business name"),
+            "sender_name": gettext_lazy("Sender name"),
+            "sender_email": gettext_lazy("Sender address"),
+            "reply_to": gettext_lazy("Reply-to address"),
             "daily_capacity": gettext_lazy("Follow-ups a day"),
             "inactive_after_days": gettext_lazy("Inactive after (days)"),
             "horizon_days": gettext_lazy("Churn horizon (days)"),

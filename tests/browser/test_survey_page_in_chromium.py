@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from customers.models import Customer
 from feedback.models import Survey, SurveyResponse, SurveySend
-from feedback.sending import send_to
+from feedback.sending import Sender, send_to
 from tests.conftest import make_customer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -61,6 +61,7 @@ def test_a_customer_on_a_phone_answers_from_the_email(live_server, chromium_path
         send_to(
             SurveySend.objects.create(survey=survey, audience="test"),
             list(Customer.objects.values_list("id", flat=True)),
+            Sender(),
         )
     link = re.search(r"^9: (\S+)$", mail.outbox[0].body, re.M).group(1)
     assert link.startswith(live_server.url) and link.endswith("?score=9")

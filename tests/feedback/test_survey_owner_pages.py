@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from customers.models import Customer
 from feedback.models import Survey, SurveyInvitation, SurveyResponse
-from metrics.models import AccountSettings
+from metrics.models import AccountSettings, CustomerScore
+from segmentation.models import SavedSegment
 from tests.conftest import HTMX, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +48,70 @@ def test_sending_previews_who_is_skipped_and_why_then_sends(
     assert "1 customer will get the e-mail" in preview
     assert "1 — no e-mail address" in preview and "1 — opted out" in preview
     assert not mail.outbox
+    assert (
+        'name="confirm" value="1"' in preview and "Yes, e-mail this survey to 1 customer" in preview
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        owner_client.post(f"/surveys/{survey.pk}/send/", {"audience": "all"})
+        unconfirmed = owner_client.post(
+            f"/surveys/{survey.pk}/send/", {"audience": "all"}, follow=True
+        )
+    assert "Tick the box that confirms" in unconfirmed.content.decode() and not mail.outbox
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(f"/surveys/{survey.pk}/send/", {"audience": "all", "confirm": "1"})
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [ana.email]
     listing = owner_client.get("/surveys/").content.decode()
     row = listing.split("NPS</a>")[1].split("</tr>")[0]
     assert [cell.split("<")[0] for cell in row.split('class="num">')[1:4]] == ["1", "2", "0"]
+
+
+def test_saving_a_survey_without_chinese_warns_who_will_get_it_in_english(owner_client):
+    make_customer(locale="zh-hans"), make_customer(locale="zh-hans"), make_customer()
+    form = {
+        "name": "NPS",
+        "kind": "nps",
+        "question_en": "Recommend us?",
+        "recontact_days": 60,
+        "link_days": 30,
+        "reminder_days": 0,
+    }
+    page = owner_client.post("/surveys/new/", form, follow=True).content.decode()
+    assert (
+        "The survey has no complete Chinese text: 2 customers who read Chinese "
+        "will get it wholly in English." in page
+    )
+    complete = {**form, "name": "NPS 2", "question_zh": "您会推荐我们吗？"}
+    page = owner_client.post("/surveys/new/", complete, follow=True).content.decode()
+    assert "no complete Chinese text" not in page
+
+
+def test_everyone_eligible_leaves_churned_customers_out_unless_asked(owner_client, scored):
+    run, (ana, bo, cy) = scored
+    Customer.objects.filter(pk=bo.pk).update(lifecycle_stage="churned")
+    CustomerScore.objects.filter(run=run, customer=cy).update(behaviour="churned")
+    survey = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    url = f"/surveys/{survey.pk}/send/?audience=all"
+    preview = owner_client.get(url, headers=HTMX).content.decode()
+    assert "1 customer will get the e-mail" in preview and "2 — churned" in preview
+    everyone = owner_client.get(url + "&include_churned=1", headers=HTMX).content.decode()
+    assert "3 customers will get the e-mail" in everyone and 'value="3"' in everyone
+    segment = SavedSegment.objects.create(name="All", filters={})
+    chosen = owner_client.get(
+        f"/surveys/{survey.pk}/send/?audience=segment&segment={segment.pk}", headers=HTMX
+    ).content.decode()
+    assert "3 customers will get the e-mail" in chosen  # a chosen segment is sent as chosen
+
+
+def test_send_a_survey_from_a_customer_asks_which_survey_when_there_are_several(
+    owner_client, scored
+):
+    _, (ana, *_rest) = scored
+    only = Survey.objects.create(name="NPS", kind="nps", question_en="Recommend us?")
+    response = owner_client.get(f"/surveys/send-to-customer/{ana.pk}/")
+    assert response.url == f"/surveys/{only.pk}/send/?audience=customer&customer={ana.pk}"
+    csat = Survey.objects.create(name="After support", kind="csat", question_en="Happy?")
+    page = owner_client.get(f"/surveys/send-to-customer/{ana.pk}/").content.decode()
+    assert "Which survey?" in page and "After support" in page and "NPS" in page
+    assert f"/surveys/{csat.pk}/send/?audience=customer&amp;customer={ana.pk}" in page
 
 
 def test_the_results_page_shows_the_score_with_its_margin_and_filters_comments(owner_client):

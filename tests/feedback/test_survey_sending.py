@@ -8,7 +8,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from feedback.models import SurveyInvitation, SurveySend, Unsubscribe
+from feedback.models import Survey, SurveyInvitation, SurveySend, Unsubscribe
+from metrics.models import AccountSettings
 from segmentation.models import SavedSegment
 from tests.conftest import make_customer
 
@@ -81,6 +82,50 @@ def test_a_chinese_customer_gets_the_email_in_chinese(
     assert message.subject == "一个简短的问题：您有多大可能向朋友推荐我们？"
     assert "王小明，您好：" in message.body and "请选择分数：" in message.body
     assert "不再接收问卷" in message.alternatives[0][0]
+
+
+def test_a_survey_without_chinese_text_reaches_chinese_customers_wholly_in_english(
+    capsys, client, django_capture_on_commit_callbacks
+):
+    survey = Survey.objects.create(
+        name="CSAT",
+        kind="csat",
+        question_en="How satisfied are you with our support?",
+        question_zh="您对我们的支持满意吗？",
+        followup_en="What could we do better?",  # no Chinese follow-up: not complete
+    )
+    wang = make_customer(email="wang@example.com", name="王小明", locale="zh-hans")
+    with django_capture_on_commit_callbacks(execute=True):
+        send_all(capsys, survey)
+    message = mail.outbox[0]
+    assert message.subject == "A quick question: How satisfied are you with our support?"
+    assert "Hello 王小明," in message.body and "请" not in message.body
+    link = re.search(r"^5: (\S+)$", message.body, re.M).group(1).split("127.0.0.1:8000", 1)[1]
+    page = client.get(link).content.decode()
+    assert 'lang="en"' in page and "What could we do better?" in page and "Send" in page
+    assert not re.search(r"[\u4e00-\u9fff]", page.replace(wang.name, ""))  # no Chinese at all
+
+
+def test_the_email_and_the_page_name_the_business_and_reply_to_the_owner(
+    nps, capsys, client, django_capture_on_commit_callbacks
+):
+    account = AccountSettings.load()
+    account.business_name, account.sender_name = "Northwind Records", "Mia Chen"
+    account.sender_email, account.reply_to = "mia@northwind.example", "help@northwind.example"
+    account.save()
+    make_customer(email="ana@example.com", name="Ana")
+    wang = make_customer(email="wang@example.com", name="王小明", locale="zh-hans")
+    with django_capture_on_commit_callbacks(execute=True):
+        send_all(capsys, nps)
+    english, chinese = sorted(mail.outbox, key=lambda m: m.to[0])
+    assert english.subject.startswith("A quick question from Northwind Records:")
+    assert english.from_email == "Mia Chen <mia@northwind.example>"
+    assert english.reply_to == ["help@northwind.example"]
+    assert "Northwind Records would like to know:" in english.body
+    assert chinese.to == [wang.email] and "Northwind Records" in chinese.subject
+    link = re.search(r"^9: (\S+)$", english.body, re.M).group(1).split("127.0.0.1:8000", 1)[1]
+    page = client.get(link).content.decode()
+    assert "Northwind Records would like to know" in page
 
 
 def test_sending_to_a_saved_segment_or_one_customer(

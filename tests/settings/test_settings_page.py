@@ -18,6 +18,8 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
     assert "Run scoring now" in page and "Renewal coming up" in page
     form = {
         "daily_capacity": 6,
+        "business_name": "Northwind Records",
+        "sender_email": "mia@northwind.example",
         "inactive_after_days": 120,
         "horizon_days": 90,
         "clv_months": 12,
@@ -57,6 +59,7 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
     account = AccountSettings.load()
     assert account.currency == "EUR" and account.zone.key == "Asia/Shanghai"
     assert account.daily_capacity == 6
+    assert account.from_address == "Northwind Records <mia@northwind.example>"
     assert account.health_weights["churn_risk"] == 2 and account.health_thresholds == {
         "green": 75,
         "yellow": 45,

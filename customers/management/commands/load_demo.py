@@ -15,9 +15,11 @@ from customers.imports.load import INTERACTION_COLUMNS, ORDER_COLUMNS, with_cust
 from customers.models import Customer, Interaction, Order
 from feedback.models import Survey, SurveyInvitation, SurveyResponse, hash_token
 from feedback.sentiment import sentiment
+from metrics.models import AccountSettings
 
 DEMO_USERNAME = "owner"
 DEMO_PASSWORD = "demo-owner-2026"
+DEMO_BUSINESS = "Northwind Records"
 
 
 class Command(BaseCommand):
@@ -85,6 +87,7 @@ class Command(BaseCommand):
                 frame = frame.assign(customer_id=frame["customer_external_id"].map(ids))
                 upsert(model, frame[columns], key="external_id")
             answers = self._survey_answers(customer_frame, order_frame, ids)
+            self._business()
         self.stdout.write(
             f"Demo data from {source}: {len(customer_frame):,} customers, {len(order_frame):,} "
             f"orders, {len(interaction_frame):,} interactions, {answers:,} NPS answers "
@@ -92,6 +95,14 @@ class Command(BaseCommand):
         )
         if not no_user:
             self._demo_user()
+
+    def _business(self) -> None:
+        """The demo shop's name and reply address, unless the owner set their own."""
+        account = AccountSettings.load()
+        if not account.business_name:
+            account.business_name = DEMO_BUSINESS
+            account.reply_to = account.reply_to or "hello@northwind-records.example"
+            account.save()
 
     def _survey_answers(self, customer_frame, order_frame, ids) -> int:
         """A year of the demo NPS survey (once: a second load keeps the first answers)."""

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from customers.listing import segment_customers
+from customers.listing import churned_customers, segment_customers
 from customers.models import Customer
 from feedback.models import Survey
 from feedback.sending import SKIP_REASONS, eligibility
@@ -19,8 +19,20 @@ class Command(BaseCommand):
         who.add_argument("--segment", help="Name of a saved segment")
         who.add_argument("--customer", help="A customer's external id")
         parser.add_argument("--dry-run", action="store_true", help="Only count who would get it")
+        parser.add_argument(
+            "--include-churned", action="store_true", help="With --all: churned customers too"
+        )
 
-    def handle(self, survey, all=False, segment=None, customer=None, dry_run=False, **options):
+    def handle(
+        self,
+        survey,
+        all=False,
+        segment=None,
+        customer=None,
+        dry_run=False,
+        include_churned=False,
+        **options,
+    ):
         try:
             survey_obj = Survey.objects.get(pk=survey)
         except Survey.DoesNotExist as exc:
@@ -39,12 +51,12 @@ class Command(BaseCommand):
                 raise CommandError(f"No customer with external id {customer!r}")
         else:
             audience, label = Customer.objects.all(), "all customers"
-        if dry_run:
-            eligible, skipped = eligibility(survey_obj, audience)
-            count = len(eligible)
-        else:
+        churned = churned_customers() if all and not include_churned else None
+        eligible, skipped = eligibility(survey_obj, audience, churned)
+        count = len(eligible)
+        if not dry_run:
             with transaction.atomic():
-                _, count, skipped = start_send(survey_obj, audience, label)
+                start_send(survey_obj, label, eligible, skipped)
         skipped_text = (
             ", ".join(
                 f"{skipped[reason]} {reason.replace('_', ' ')}"

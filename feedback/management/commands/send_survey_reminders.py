@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from feedback.sending import send_reminders
+from feedback.tasks import sender
 
 
 class Command(BaseCommand):
@@ -10,5 +11,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, **options):
-        sent = send_reminders()
+        sent = send_reminders(sender())
         self.stdout.write(self.style.SUCCESS(f"{sent} reminder(s) sent."))
