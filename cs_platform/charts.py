@@ -91,9 +91,12 @@ def line(points: list[tuple[str, float | None]], low=None, high=None, fmt="{:.0f
     return chart
 
 
-def bars(items: list[tuple[str, float, str]], fmt="{:,.0f}", whole: bool = False) -> Chart:
+def bars(
+    items: list[tuple[str, float, str]], fmt="{:,.0f}", whole: bool = False, labels: int = 12
+) -> Chart:
     """Vertical bars from (label, value, css class); the axis starts at zero. `whole`:
-    the values are counts, so the axis ticks are whole numbers."""
+    the values are counts, so the axis ticks are whole numbers. At most `labels` x
+    labels are written."""
     chart = Chart()
     if not items or not any(v for _, v, _ in items):
         return chart
@@ -102,7 +105,7 @@ def bars(items: list[tuple[str, float, str]], fmt="{:,.0f}", whole: bool = False
     y = _scale(0, ticks[-1])
     inner = WIDTH - LEFT - RIGHT
     slot = inner / len(items)
-    every = _every(len(items), 12)
+    every = _every(len(items), labels)
     for i, (label, value, css) in enumerate(items):
         x = LEFT + i * slot + slot * 0.12
         top = y(value)
@@ -120,5 +123,50 @@ def bars(items: list[tuple[str, float, str]], fmt="{:,.0f}", whole: bool = False
         if i % every == 0:
             chart.x_labels.append({"x": round(x + slot * 0.38, 1), "label": label})
     chart.y_ticks = [{"y": round(y(t), 1), "label": compact(t)} for t in ticks]
+    chart.summary = "; ".join(f"{m['label']}: {m['value']}" for m in chart.marks)
+    return chart
+
+
+def stacked(
+    months: list[str], series: list[tuple[str, list[float], str]], fmt="{:,.0f}", labels=6
+) -> Chart:
+    """Bars stacked above and below zero per month: `series` of (name, values, css);
+    positive values stack up, negative ones down (MRR gained and lost)."""
+    chart = Chart()
+    if not months or not any(v for _, values, _ in series for v in values):
+        return chart
+    ups = [sum(max(vs[i], 0) for _, vs, _ in series) for i in range(len(months))]
+    downs = [sum(min(vs[i], 0) for _, vs, _ in series) for i in range(len(months))]
+    high, low = max(ups) or 1.0, min(downs)
+    y = _scale(low, high)
+    inner = WIDTH - LEFT - RIGHT
+    slot = inner / len(months)
+    every = _every(len(months), labels)
+    for i, month in enumerate(months):
+        x = LEFT + i * slot + slot * 0.12
+        up = down = 0.0
+        for name, values, css in series:
+            value = values[i]
+            if not value:
+                continue
+            start = up if value > 0 else down
+            end = start + value
+            top, bottom = y(max(start, end)), y(min(start, end))
+            chart.marks.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(top, 1),
+                    "w": round(slot * 0.76, 1),
+                    "h": round(max(bottom - top, 0.5), 1),
+                    "label": f"{month} {name}",
+                    "value": fmt.format(value),
+                    "css": css,
+                }
+            )
+            up, down = (end, down) if value > 0 else (up, end)
+        if i % every == 0:
+            chart.x_labels.append({"x": round(x + slot * 0.38, 1), "label": month})
+    chart.y_ticks = [{"y": round(y(t), 1), "label": compact(t)} for t in _ticks(low, high)]
+    chart.baseline = round(y(0), 1)
     chart.summary = "; ".join(f"{m['label']}: {m['value']}" for m in chart.marks)
     return chart

@@ -312,6 +312,14 @@ def build_demo(transactions: pd.DataFrame, today: date, seed: int = SEED):
     cancelled = _cancellations(
         per_customer["first"].to_numpy(), purchase_days.to_numpy(), has_plan, end, rng
     )
+    payments, plan_index = _subscription_payments(
+        per_customer.index.to_numpy(),
+        per_customer["first"].to_numpy(),
+        cancelled,
+        plan_index,
+        end,
+        rng,
+    )
     paying = has_plan & np.isnat(cancelled)
     days_quiet = (end - per_customer["last"]).dt.days.to_numpy()
     stage = np.select(
@@ -366,7 +374,7 @@ def build_demo(transactions: pd.DataFrame, today: date, seed: int = SEED):
         kind="refund",
         margin=np.nan,
     )
-    orders = pd.concat([orders, refunds], ignore_index=True)
+    orders = pd.concat([orders, refunds, payments], ignore_index=True)
     orders = orders[orders["occurred_at"] < pd.Timestamp(today, tz="UTC")]
     interactions = pd.concat(
         [
@@ -400,6 +408,43 @@ def _cancellations(signup, purchase_days, has_plan, end, rng) -> np.ndarray:
                 break
             day = day + month
     return cancelled
+
+
+PLAN_CHANGE = 0.15  # of members change plan once: Club -> Club Plus, or back
+
+
+def _subscription_payments(ids, signup, cancelled, plan_index, end, rng):
+    """Each month from signup (same day of the month) a member pays the plan's price,
+    until they cancel (or today). Some change plan once, so MRR moves by expansion and
+    contraction besides new and churned members. Returns the payments and the plan
+    each member ends on."""
+    plan_index = plan_index.copy()
+    rows = []
+    for i in np.flatnonzero(plan_index > 0):
+        stop = end if np.isnat(cancelled[i]) else pd.Timestamp(cancelled[i])
+        first = pd.Timestamp(signup[i])
+        days = [first + pd.DateOffset(months=k) for k in range(24)]
+        days = [day for day in days if day < stop]
+        change = int(rng.integers(1, len(days))) if len(days) > 1 else len(days)
+        switch = rng.random() < PLAN_CHANGE
+        for k, day in enumerate(days):
+            if switch and k == change:
+                plan_index[i] = 3 - plan_index[i]  # 1 <-> 2
+            rows.append((f"cdnow-s-{i}-{k}", ids[i], day, PLANS[plan_index[i]][1]))
+    frame = pd.DataFrame(rows, columns=["external_id", "customer_external_id", "day", "price"])
+    hours = pd.to_timedelta(rng.integers(6, 9, len(frame)), unit="h")
+    payments = pd.DataFrame(
+        {
+            "external_id": frame["external_id"],
+            "customer_external_id": frame["customer_external_id"],
+            "occurred_at": (pd.to_datetime(frame["day"]) + hours).dt.tz_localize("UTC"),
+            "amount": frame["price"].map("{:.2f}".format),
+            "currency": settings.ACCOUNT_CURRENCY,
+            "kind": "subscription",
+            "margin": 0.35,
+        }
+    )
+    return payments, plan_index
 
 
 def _logins(tx, per_customer, has_plan, cancelled, end, rng) -> pd.DataFrame:

@@ -74,7 +74,7 @@ def build_features(data: Tables, cutoff: pd.Timestamp) -> pd.DataFrame:
     cutoff = pd.Timestamp(cutoff).normalize()
     end = cutoff + pd.Timedelta(days=1)  # include the cut-off day
     orders = data.orders
-    orders = orders[(orders["occurred_at"] < end) & ~orders["kind"].eq("refund")]
+    orders = orders[(orders["occurred_at"] < end) & orders["kind"].eq("purchase")]
     customers = data.customers
     known = customers[
         (customers["signup_date"].isna() | (customers["signup_date"] < end))
@@ -174,7 +174,7 @@ def example_kinds(data: Tables, cutoff: pd.Timestamp, ids: pd.Index) -> pd.Serie
     end = pd.Timestamp(cutoff).normalize() + pd.Timedelta(days=1)
     orders = data.orders
     bought = orders.loc[
-        (orders["occurred_at"] < end) & ~orders["kind"].eq("refund"), "customer_id"
+        (orders["occurred_at"] < end) & orders["kind"].eq("purchase"), "customer_id"
     ].unique()
     subscriber = subscribed_at(data.customers, end).reindex(ids, fill_value=False).to_numpy()
     buyer = ids.isin(bought)
@@ -194,7 +194,7 @@ def churn_labels(
     window = orders[
         (orders["occurred_at"] >= start)
         & (orders["occurred_at"] < until)
-        & ~orders["kind"].eq("refund")
+        & orders["kind"].eq("purchase")
     ]
     kinds = example_kinds(data, cutoff, ids) if kinds is None else kinds
     cancelled = data.customers["churned_at"].between(start, until, inclusive="left")

@@ -34,9 +34,12 @@ def rfm_summary(
                  (0 when there is no repeat purchase)
       revenue    all purchases less refunds; orders: number of purchases;
       first, last  purchase dates.
-    Customers without any purchase by `as_of` are left out.
+    Customers without any purchase by `as_of` are left out. Subscription payments are
+    not purchases: a subscription is modelled by its MRR and its cancellation.
     """
     tx = transactions
+    if "kind" in tx:
+        tx = tx[~tx["kind"].eq("subscription")]
     day = calendar_day(tx["occurred_at"])
     as_of = calendar_day(pd.Series([as_of])).iloc[0]
     amount = tx["amount"].astype(float) if "amount" in tx else pd.Series(0.0, index=tx.index)

@@ -122,9 +122,15 @@ def cohort_retention(
     return frame
 
 
-def monthly_mrr(orders: pd.DataFrame) -> pd.DataFrame:
-    """MRR per customer and month from subscription payments (customers x months)."""
+def monthly_mrr(orders: pd.DataFrame, until=None) -> pd.DataFrame:
+    """MRR per customer and month from subscription payments (customers x months), for
+    the months complete by day `until` (a month still under way would look like every
+    subscriber whose payment day has not come yet had churned)."""
     subs = orders[orders["kind"].eq("subscription")]
+    if until is not None:
+        until = pd.Timestamp(until).normalize()
+        last_complete = until.to_period("M") - (0 if until.is_month_end else 1)
+        subs = subs[subs["occurred_at"].dt.to_period("M") <= last_complete]
     if subs.empty:
         return pd.DataFrame()
     month = subs["occurred_at"].dt.to_period("M")
@@ -169,6 +175,25 @@ def net_revenue_retention(mrr: pd.DataFrame, start_month, end_month) -> float:
     if not paying.any():
         return float("nan")
     return float(mrr.loc[paying, end_month].sum() / base[paying].sum())
+
+
+def gross_revenue_retention(mrr: pd.DataFrame, start_month, end_month) -> float:
+    """Like net revenue retention, but no account counts for more than it paid at
+    start_month: expansion is left out, so only churn and contraction lower it."""
+    start_month, end_month = pd.Period(start_month, "M"), pd.Period(end_month, "M")
+    base = mrr[start_month]
+    paying = base > 0
+    if not paying.any():
+        return float("nan")
+    kept = np.minimum(mrr.loc[paying, end_month], base[paying])
+    return float(kept.sum() / base[paying].sum())
+
+
+def repeat_share(rfm: pd.DataFrame) -> float:
+    """The shop's loyalty coefficient: repeat purchases / all purchases (purchase
+    days) over every buyer."""
+    frequency = rfm["frequency"].sum()
+    return float(frequency / (frequency + len(rfm))) if len(rfm) else float("nan")
 
 
 def loyalty_coefficient(rfm: pd.DataFrame) -> pd.Series:

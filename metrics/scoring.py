@@ -322,11 +322,12 @@ def population_summary(
     )
     recent = orders[orders["occurred_at"] >= month_start - pd.DateOffset(months=12)]
     revenue_by_month = recent.groupby(recent["occurred_at"].dt.to_period("M"))["amount"].sum()
-    mrr = retention.monthly_mrr(orders)
+    mrr = retention.monthly_mrr(orders, until=as_of)
     moves = retention.mrr_movements(mrr)
-    nrr = None
+    nrr = grr = None
     if not mrr.empty and len(mrr.columns) >= 13:
         nrr = retention.net_revenue_retention(mrr, mrr.columns[-13], mrr.columns[-1])
+        grr = retention.gross_revenue_retention(mrr, mrr.columns[-13], mrr.columns[-1])
     responses = data.responses
     tickets = data.interactions[data.interactions["kind"].eq("ticket")]
     buyers = facts[facts["rfm_r"].notna()]
@@ -349,6 +350,8 @@ def population_summary(
             "cohorts": cohorts.reset_index().to_dict(orient="records"),
             "mrr": moves.to_dict(orient="records"),
             "net_revenue_retention_12m": nrr,
+            "gross_revenue_retention_12m": grr,
+            "loyalty": retention.repeat_share(rfm),
             "nps_90d": feedback_scores.score_window(responses, "nps", as_of, 90),
             "csat_90d": feedback_scores.score_window(responses, "csat", as_of, 90),
             "ces_90d": feedback_scores.score_window(responses, "ces", as_of, 90),

@@ -16,7 +16,7 @@ class Kpi:
     label: str
     value: float | None
     formula: str  # the tooltip: exactly how the number is computed
-    unit: str = ""  # "money", "percent", "points", "" (a count)
+    unit: str = ""  # "money", "price" (money to the cent), "percent", "points", "" (a count)
     previous: float | None = None
     detail: str = ""  # a short second line (e.g. "n = 540 ± 6.5")
     up_is_good: bool = True
@@ -390,3 +390,94 @@ def fit_problem(error: dict | None) -> str:
             "too little history"
         ) % {"parameter": parameter}
     return error.get("error") or _("the model could not be fitted")
+
+
+MOVEMENTS = [  # (key, label, css): the MRR movements in the order they are shown
+    ("new", _("New"), "new"),
+    ("expansion", _("Expansion"), "expansion"),
+    ("reactivation", _("Reactivation"), "reactivation"),
+    ("contraction", _("Contraction"), "contraction"),
+    ("churn", _("Churn"), "churn"),
+]
+
+
+def revenue_kpis(summary: dict, previous: dict | None) -> list[Kpi]:
+    """The revenue page's cards (ChartMogul-style), each with its formula."""
+    months = _get(summary, "mrr") or []
+    last = months[-1] if months else {}
+    before = months[-2] if len(months) > 1 else {}
+    ces = _get(summary, "ces_90d") or {}
+    return [
+        Kpi(
+            "mrr_month",
+            _("MRR, last full month"),
+            last.get("mrr"),
+            _("Subscription payments in the last complete calendar month."),
+            unit="money",
+            previous=before.get("mrr"),
+            detail=_("%(month)s · %(n)s paying accounts")
+            % {
+                "month": last.get("month", "–"),
+                "n": number_format(last.get("accounts", 0), force_grouping=True),
+            },
+        ),
+        Kpi(
+            "nrr",
+            _("Net revenue retention, 12 months"),
+            _percent(_get(summary, "net_revenue_retention_12m")),
+            _(
+                "MRR now of the accounts that paid 12 months ago ÷ their MRR then; "
+                "expansion counts, new accounts do not."
+            ),
+            unit="percent",
+            previous=_percent(_get(previous, "net_revenue_retention_12m")),
+        ),
+        Kpi(
+            "grr",
+            _("Gross revenue retention, 12 months"),
+            _percent(_get(summary, "gross_revenue_retention_12m")),
+            _(
+                "Like net revenue retention, but no account counts for more than it paid "
+                "12 months ago: only churn and contraction lower it."
+            ),
+            unit="percent",
+            previous=_percent(_get(previous, "gross_revenue_retention_12m")),
+        ),
+        Kpi(
+            "arpa",
+            _("ARPA"),
+            last.get("arpa"),
+            _("Average revenue per paying account: MRR ÷ paying accounts, last full month."),
+            unit="price",
+            previous=before.get("arpa"),
+        ),
+        Kpi(
+            "ces",
+            _("CES, 90 days"),
+            ces.get("ces"),
+            _("Mean customer effort score (1 very easy – 7 very hard) of the last 90 days."),
+            unit="points",
+            previous=_get(previous, "ces_90d", "ces"),
+            detail=_answers(ces) if ces.get("n") else _("no CES answers yet"),
+            up_is_good=False,
+        ),
+        Kpi(
+            "loyalty",
+            _("Loyalty coefficient"),
+            _percent(_get(summary, "loyalty")),
+            _("Repeat purchases ÷ all purchases (days with a purchase), over every buyer."),
+            unit="percent",
+            previous=_percent(_get(previous, "loyalty")),
+        ),
+    ]
+
+
+def movement_rows(months: list[dict], last: int = 12) -> list[dict]:
+    """The last `last` months of MRR movements, with their net change."""
+    rows = []
+    for month in (months or [])[-last:]:
+        values = [month.get(key, 0.0) for key, _label, _css in MOVEMENTS]
+        rows.append(
+            {"month": month["month"], "mrr": month["mrr"], "values": values, "net": sum(values)}
+        )
+    return rows

@@ -85,3 +85,30 @@ def run_detail(request, run_id):
             "gamma_gamma_problem": kpis.fit_problem((run.model_metrics or {}).get("gamma_gamma")),
         },
     )
+
+
+@require_GET
+@login_required
+def revenue(request):
+    """MRR movements per month, NRR, GRR, ARPA, CES and the loyalty coefficient, from
+    the current run (docs/metrics.md#revenue)."""
+    run = ScoringRun.objects.current()
+    context: dict = {"run": run}
+    if run is not None:
+        summary = run.summary or {}
+        earlier = _earlier_run(run)
+        months = (summary.get("mrr") or [])[-12:]
+        context.update(
+            kpis=kpis.revenue_kpis(summary, earlier.summary if earlier else None),
+            movements=kpis.MOVEMENTS,
+            rows=kpis.movement_rows(months),
+            chart=charts.stacked(
+                [m["month"][2:] for m in months],
+                [
+                    (str(label), [m.get(key, 0.0) for m in months], css)
+                    for key, label, css in kpis.MOVEMENTS
+                ],
+            ),
+            mrr_chart=charts.bars([(m["month"][2:], m["mrr"], "") for m in months], labels=6),
+        )
+    return render(request, "dashboard/revenue.html", context)

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 PAGES = {
     "home": "/",
     "run-detail": "/runs/{run}/",
+    "revenue": "/revenue/",
     "followups": "/followups/",
     "customers": "/customers/",
     "customers-export": "/customers/export.csv",
