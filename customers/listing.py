@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import F, FilteredRelation, Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from cs_platform.filters import LenientFilterForm
 from feedback import scales
@@ -190,6 +190,23 @@ def _cheap_count(data: dict, run, by_score: bool, customers) -> int | None:
     matching = _customer_filters(Customer.objects.all(), data)
     unscored = matching.filter(created_at__gte=run.started_at).exclude(scores__run=run)
     return matching.count() - unscored.count()
+
+
+def describe_filters(filters: dict) -> list[tuple[str, str]]:
+    """A saved set of list filters in the owner's words: (label, value) pairs."""
+    fields = CustomerFilter.base_fields
+    described = []
+    for name, value in filters.items():
+        field = fields.get(name)
+        if field is None:
+            described.append((name, str(value)))
+            continue
+        choices = dict(getattr(field, "choices", None) or [])
+        shown = choices.get(value, value)
+        if name == "segment":
+            shown = gettext(str(value))
+        described.append((str(field.label), str(shown)))
+    return described
 
 
 def churned_customers() -> Q:

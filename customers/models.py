@@ -313,6 +313,7 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
+    report = models.JSONField(default=dict, blank=True)  # ImportReport.counts()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext, gettext_noop
 
 COMPONENTS = ("engagement", "purchase_trend", "satisfaction", "support", "churn_risk")
 DEFAULT_WEIGHTS = {
@@ -68,42 +69,47 @@ def band(score: pd.Series, thresholds: dict | None = None) -> pd.Series:
     )
 
 
+# The sentence's parts, in English here and shown in the owner's language (the page
+# builds the sentence again under its language from the stored parts and facts).
 PHRASES = {
-    "engagement": "no purchase or login for {days_since_activity:.0f} days",
-    "purchase_trend": "{orders_90d:.0f} orders in 90 days against {orders_prev_90d:.0f} before",
-    "satisfaction": "a low survey score",
-    "support": "{open_tickets:.0f} open and {tickets_90d:.0f} recent support tickets",
-    "churn_risk": "a {churn_pct:.0f}% chance of churning in the next 90 days",
+    "engagement": gettext_noop("no purchase or login for %(days_since_activity)s days"),
+    "purchase_trend": gettext_noop(
+        "%(orders_90d)s orders in 90 days against %(orders_prev_90d)s before"
+    ),
+    "satisfaction": gettext_noop("a low survey score"),
+    "support": gettext_noop("%(open_tickets)s open and %(tickets_90d)s recent support tickets"),
+    "churn_risk": gettext_noop("a %(churn_pct)s%% chance of churning in the next 90 days"),
 }
 GOOD_PHRASES = {
-    "engagement": "active in the last {days_since_activity:.0f} days",
-    "purchase_trend": "buying more than before",
-    "satisfaction": "a good survey score",
-    "support": "no support trouble",
-    "churn_risk": "a low churn risk",
+    "engagement": gettext_noop("active in the last %(days_since_activity)s days"),
+    "purchase_trend": gettext_noop("buying more than before"),
+    "satisfaction": gettext_noop("a good survey score"),
+    "support": gettext_noop("no support trouble"),
+    "churn_risk": gettext_noop("a low churn risk"),
 }
-
-
-LEFT_OUT = {"engagement": "no purchase or login yet, so engagement is not counted"}
+LEFT_OUT = {"engagement": gettext_noop("No purchase or login yet, so engagement is not counted.")}
 
 
 def explain(parts: dict, facts: dict) -> str:
-    """One sentence: the weakest components (below 50) or, if none, the strongest; and
-    what was left out for want of data."""
+    """One sentence, in the active language: the weakest components (below 50) or, if
+    none, the strongest; and what was left out for want of data."""
     facts = {**facts, "churn_pct": 100 * (facts.get("churn_probability") or 0)}
     scored = sorted((v, k) for k, v in parts.items() if v is not None and not pd.isna(v))
     weak = [k for v, k in scored if v < 50][:2]
     if weak:
-        sentence = "Held back by " + " and ".join(_phrase(PHRASES[k], facts) for k in weak) + "."
+        sentence = gettext("Held back by %(reasons)s.") % {
+            "reasons": gettext(" and ").join(_phrase(PHRASES[k], facts) for k in weak)
+        }
     else:
         strong = [k for v, k in reversed(scored)][:2]
         sentence = (
-            "Healthy: " + " and ".join(_phrase(GOOD_PHRASES[k], facts) for k in strong) + "."
+            gettext("Healthy: %(reasons)s.")
+            % {"reasons": gettext(" and ").join(_phrase(GOOD_PHRASES[k], facts) for k in strong)}
             if strong
             else ""
         )
-    missing = [LEFT_OUT[k] for k in LEFT_OUT if k in parts and _missing(parts[k])]
-    return " ".join([sentence, *(m[0].upper() + m[1:] + "." for m in missing)]).strip()
+    missing = [gettext(LEFT_OUT[k]) for k in LEFT_OUT if k in parts and _missing(parts[k])]
+    return " ".join([sentence, *missing]).strip()
 
 
 def _missing(value) -> bool:
@@ -111,9 +117,14 @@ def _missing(value) -> bool:
 
 
 def _phrase(template: str, facts: dict) -> str:
+    whole = {
+        k: f"{0 if v is None or pd.isna(v) else v:.0f}" for k, v in facts.items() if _number(v)
+    }
     try:
-        return template.format(
-            **{k: (0 if v is None or pd.isna(v) else v) for k, v in facts.items()}
-        )
-    except (KeyError, ValueError):
-        return template.split("{")[0].strip()
+        return gettext(template) % whole
+    except (KeyError, ValueError, TypeError):  # a fact this row lacks
+        return gettext(template).split("%(")[0].strip()
+
+
+def _number(value) -> bool:
+    return value is None or isinstance(value, int | float | np.integer | np.floating)

@@ -6,16 +6,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_noop
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 FEATURES = ["days_since_last", "frequency", "monetary", "tenure_days"]
 WORDS = {  # feature -> (word when high, word when low) relative to all customers
-    "days_since_last": ("long silent", "recently active"),
-    "frequency": ("frequent", "rare"),
-    "monetary": ("high-spending", "low-spending"),
-    "tenure_days": ("long-standing", "new"),
+    "days_since_last": (gettext_noop("long silent"), gettext_noop("recently active")),
+    "frequency": (gettext_noop("frequent"), gettext_noop("rare")),
+    "monetary": (gettext_noop("high-spending"), gettext_noop("low-spending")),
+    "tenure_days": (gettext_noop("long-standing"), gettext_noop("new")),
 }
 
 
@@ -24,7 +25,7 @@ class Clustering:
     labels: pd.Series  # customer -> cluster number
     k: int
     silhouette: float
-    descriptions: dict  # cluster number -> {"size", "description", "medians"}
+    descriptions: dict  # cluster number -> {"size", "traits", "medians"}
 
 
 def cluster_customers(
@@ -60,15 +61,15 @@ def cluster_customers(
         medians = members.median()
         descriptions[cluster] = {
             "size": int(len(members)),
-            "description": describe(medians, overall, data),
+            "traits": traits(medians, overall, data),
             "medians": {name: round(float(value), 1) for name, value in medians.items()},
         }
     return Clustering(labels, k, float(score), descriptions)
 
 
-def describe(medians: pd.Series, overall: pd.Series, data: pd.DataFrame) -> str:
-    """Plain words for what sets a cluster apart: features whose median is outside the
-    middle 40% of all customers."""
+def traits(medians: pd.Series, overall: pd.Series, data: pd.DataFrame) -> list[str]:
+    """What sets a cluster apart, in words (English; shown translated): features whose
+    median is outside the middle 40% of all customers."""
     words = []
     for name in FEATURES:
         low, high = data[name].quantile([0.3, 0.7])
@@ -76,4 +77,4 @@ def describe(medians: pd.Series, overall: pd.Series, data: pd.DataFrame) -> str:
             words.append(WORDS[name][0])
         elif medians[name] < low and medians[name] < overall[name]:
             words.append(WORDS[name][1])
-    return (", ".join(words) if words else "typical") + " customers"
+    return words

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_noop
 
 # (name, rule on R and F scores 1-5), checked in order; the first match wins.
 SEGMENT_RULES = [
-    ("Champions", lambda r, f: (r >= 4) & (f >= 4)),
-    ("Can't lose them", lambda r, f: (r == 1) & (f >= 4)),
-    ("At risk", lambda r, f: (r <= 2) & (f >= 3)),
-    ("Loyal", lambda r, f: (r >= 3) & (f >= 4)),
-    ("New", lambda r, f: (r == 5) & (f == 1)),
-    ("Promising", lambda r, f: (r == 4) & (f == 1)),
-    ("Potential loyalists", lambda r, f: (r >= 4) & (f >= 2)),
-    ("Need attention", lambda r, f: (r == 3) & (f == 3)),
-    ("About to sleep", lambda r, f: (r == 3) & (f <= 2)),
-    ("Lost", lambda r, f: (r == 1) & (f == 1)),
-    ("Hibernating", lambda r, f: (r <= 2) & (f <= 2)),
+    (gettext_noop("Champions"), lambda r, f: (r >= 4) & (f >= 4)),
+    (gettext_noop("Can't lose them"), lambda r, f: (r == 1) & (f >= 4)),
+    (gettext_noop("At risk"), lambda r, f: (r <= 2) & (f >= 3)),
+    (gettext_noop("Loyal"), lambda r, f: (r >= 3) & (f >= 4)),
+    (gettext_noop("New"), lambda r, f: (r == 5) & (f == 1)),
+    (gettext_noop("Promising"), lambda r, f: (r == 4) & (f == 1)),
+    (gettext_noop("Potential loyalists"), lambda r, f: (r >= 4) & (f >= 2)),
+    (gettext_noop("Need attention"), lambda r, f: (r == 3) & (f == 3)),
+    (gettext_noop("About to sleep"), lambda r, f: (r == 3) & (f <= 2)),
+    (gettext_noop("Lost"), lambda r, f: (r == 1) & (f == 1)),
+    (gettext_noop("Hibernating"), lambda r, f: (r <= 2) & (f <= 2)),
 ]
 SEGMENT_NAMES = [name for name, _ in SEGMENT_RULES]
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from customers.listing import CustomerFilter, segment_customers
+from customers.listing import CustomerFilter, describe_filters, segment_customers
 from metrics.models import ScoringRun
 
 from .models import SavedSegment
@@ -41,7 +41,10 @@ def rfm_grid(cells: list[dict]) -> list[dict]:
 def segments(request):
     run = ScoringRun.objects.current()
     summary = run.summary if run else {}
-    saved = [(s, segment_customers(s).count()) for s in SavedSegment.objects.all()]
+    saved = [
+        (s, describe_filters(s.filters), segment_customers(s).count())
+        for s in SavedSegment.objects.all()
+    ]
     clusters = (summary.get("clusters") or {}).get("groups", {})
     return render(
         request,
@@ -83,7 +86,7 @@ def create_segment(request):
     return render(
         request,
         "segmentation/create.html",
-        {"form": form, "filters": active, "query": filters.query_string()},
+        {"form": form, "filters": describe_filters(active), "query": filters.query_string()},
     )
 
 

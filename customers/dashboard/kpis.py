@@ -194,8 +194,14 @@ def _clv_total(summary: dict, previous: dict | None) -> Kpi:
         previous=_get(previous, "clv_total"),
         detail=_("not estimated for buyers: %(why)s") % {"why": fit_problem(missing)}
         if (missing := _get(summary, "clv_not_estimated"))
-        else _("median %(median)s") % {"median": _get(summary, "clv_median")},
+        else _median(_get(summary, "clv_median")),
     )
+
+
+def _median(value) -> str:
+    if value is None:
+        return ""
+    return _("median %(median)s") % {"median": number_format(round(value), force_grouping=True)}
 
 
 def _value_at_risk(summary: dict, previous: dict | None) -> Kpi:

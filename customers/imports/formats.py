@@ -9,9 +9,10 @@ spreadsheet shows them.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
+from django.utils.translation import gettext, gettext_noop
 
 from . import parsing
 
@@ -20,18 +21,35 @@ MAX_KEPT_ERRORS = 1000
 
 @dataclass(frozen=True)
 class RowError:
+    """A problem of one row. `message` is an English template (shown translated on the
+    import page: `problem`), `args` its arguments."""
+
     row: int
     column: str
     value: str
     message: str
+    args: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
             "row": self.row,
             "column": self.column,
             "value": self.value,
-            "message": self.message,
+            "message": self.message % self.args if self.args else self.message,
+            "template": self.message,
+            "args": self.args,
         }
+
+
+def problem(error: dict) -> str:
+    """A stored row error in the active language."""
+    template = error.get("template")
+    if not template:
+        return error.get("message", "")
+    try:
+        return gettext(template) % error["args"] if error.get("args") else gettext(template)
+    except (KeyError, TypeError, ValueError):
+        return error.get("message", "")
 
 
 class Errors(list):
@@ -39,7 +57,9 @@ class Errors(list):
 
     total = 0
 
-    def add(self, mask: pd.Series, column: str, raw: pd.Series | None, message: str) -> None:
+    def add(
+        self, mask: pd.Series, column: str, raw: pd.Series | None, message: str, **args
+    ) -> None:
         mask = mask.fillna(False).astype(bool)
         count = int(mask.sum())
         if not count:
@@ -48,12 +68,12 @@ class Errors(list):
         room = MAX_KEPT_ERRORS - len(self)
         for index in mask[mask].index[: max(room, 0)]:
             value = "" if raw is None else str(raw.get(index, ""))
-            self.append(RowError(int(index) + 2, column, value[:80], message))
+            self.append(RowError(int(index) + 2, column, value[:80], message, args))
 
-    def add_one(self, row: int, column: str, value: str, message: str) -> None:
+    def add_one(self, row: int, column: str, value: str, message: str, **args) -> None:
         self.total += 1
         if len(self) < MAX_KEPT_ERRORS:
-            self.append(RowError(row, column, value[:80], message))
+            self.append(RowError(row, column, value[:80], message, args))
 
 
 def normalise_header(name: str) -> str:
@@ -68,35 +88,52 @@ def column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def require(frame, errors: Errors, name: str, limit: int) -> pd.Series:
     values = column(frame, name)
-    errors.add(values == "", name, values, "is required")
-    errors.add(parsing.too_long(values, limit), name, values, f"is longer than {limit} characters")
+    errors.add(values == "", name, values, gettext_noop("is required"))
+    errors.add(
+        parsing.too_long(values, limit),
+        name,
+        values,
+        gettext_noop("is longer than %(limit)s characters"),
+        limit=limit,
+    )
     return values
 
 
 def limit_text(frame, errors: Errors, name: str, limit: int) -> pd.Series:
     values = column(frame, name)
-    errors.add(parsing.too_long(values, limit), name, values, f"is longer than {limit} characters")
+    errors.add(
+        parsing.too_long(values, limit),
+        name,
+        values,
+        gettext_noop("is longer than %(limit)s characters"),
+        limit=limit,
+    )
     return values
 
 
 def datetimes(frame, errors: Errors, name: str, tz: str, required: bool = False) -> pd.Series:
     raw = column(frame, name)
     values, bad = parsing.parse_datetimes(raw, tz)
-    errors.add(bad, name, raw, "is not a date we can read (use YYYY-MM-DD or YYYY-MM-DD HH:MM)")
+    errors.add(
+        bad,
+        name,
+        raw,
+        gettext_noop("is not a date we can read (use YYYY-MM-DD or YYYY-MM-DD HH:MM)"),
+    )
     if required:
-        errors.add(raw == "", name, raw, "is required")
+        errors.add(raw == "", name, raw, gettext_noop("is required"))
     return values
 
 
 def dates(frame, errors: Errors, name: str, tz: str) -> pd.Series:
     raw = column(frame, name)
     values, bad = parsing.parse_dates(raw, tz)
-    errors.add(bad, name, raw, "is not a date we can read (use YYYY-MM-DD)")
+    errors.add(bad, name, raw, gettext_noop("is not a date we can read (use YYYY-MM-DD)"))
     return values
 
 
 FUTURE_SLACK = pd.Timedelta(days=1)  # clocks and time zones differ; more is a mistake
-IN_THE_FUTURE = "is more than a day in the future"
+IN_THE_FUTURE = gettext_noop("is more than a day in the future")
 
 
 def not_in_future(errors: Errors, values: pd.Series, name: str, raw: pd.Series, tz: str) -> None:
@@ -162,17 +199,20 @@ def validate_customers(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, Erro
     if "email" in frame.columns:
         clean["email"] = column(frame, "email").str.lower()
         errors.add(
-            parsing.bad_emails(clean["email"]), "email", clean["email"], "is not an email address"
+            parsing.bad_emails(clean["email"]),
+            "email",
+            clean["email"],
+            gettext_noop("is not an email address"),
         )
     if "locale" in frame.columns:
         raw = column(frame, "locale")
         clean["locale"], bad = parsing.normalise_locale(raw)
-        errors.add(bad, "locale", raw, "must be en or zh-hans")
+        errors.add(bad, "locale", raw, gettext_noop("must be en or zh-hans"))
     if "mrr" in frame.columns:
         raw = column(frame, "mrr")
         text, values, bad = parsing.parse_amounts(raw)
-        errors.add(bad, "mrr", raw, "is not an amount")
-        errors.add(values < 0, "mrr", raw, "must not be negative")
+        errors.add(bad, "mrr", raw, gettext_noop("is not an amount"))
+        errors.add(values < 0, "mrr", raw, gettext_noop("must not be negative"))
         clean["mrr"] = text.fillna("0")
     for name in ("signup_date", "subscription_ends_on"):
         if name in frame.columns:
@@ -186,11 +226,16 @@ def validate_customers(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, Erro
     if "lifecycle_stage" in frame.columns:
         raw = column(frame, "lifecycle_stage")
         clean["lifecycle_stage"], bad = parsing.parse_choice(raw, LIFECYCLE_SYNONYMS, "active")
-        errors.add(bad, "lifecycle_stage", raw, "must be lead, trial, active, at_risk or churned")
+        errors.add(
+            bad,
+            "lifecycle_stage",
+            raw,
+            gettext_noop("must be lead, trial, active, at_risk or churned"),
+        )
     if "survey_opt_out" in frame.columns:
         raw = column(frame, "survey_opt_out")
         clean["survey_opt_out"], bad = parsing.parse_bools(raw)
-        errors.add(bad, "survey_opt_out", raw, "must be yes/no, true/false or 1/0")
+        errors.add(bad, "survey_opt_out", raw, gettext_noop("must be yes/no, true/false or 1/0"))
     known = {*CUSTOMER_COLUMNS, *EXPORTED_SCORES, "custom"}
     extra = [c for c in frame.columns if c not in known]
     if extra:
@@ -226,12 +271,15 @@ def _currency(frame, errors: Errors, name: str, account: str) -> pd.Series:
     values = column(frame, name).str.upper()
     values = values.where(values != "", account)
     bad_code = ~values.str.match(r"^[A-Z]{3}$")
-    errors.add(bad_code, name, values, "must be a 3-letter currency code")
+    errors.add(bad_code, name, values, gettext_noop("must be a 3-letter currency code"))
     errors.add(
         ~bad_code & (values != account),
         name,
         values,
-        f"is not the account currency ({account}): convert the amount to {account} first",
+        gettext_noop(
+            "is not the account currency (%(account)s): convert the amount to %(account)s first"
+        ),
+        account=account,
     )
     return values
 
@@ -247,26 +295,28 @@ def validate_orders(frame: pd.DataFrame, tz: str, currency: str) -> tuple[pd.Dat
     not_in_future(errors, clean["occurred_at"], "occurred_at", column(frame, "occurred_at"), tz)
     raw_amount = column(frame, "amount")
     text, values, bad = parsing.parse_amounts(raw_amount)
-    errors.add(raw_amount == "", "amount", raw_amount, "is required")
-    errors.add(bad, "amount", raw_amount, "is not an amount with at most 2 decimals")
-    errors.add(values.abs() >= 10**10, "amount", raw_amount, "is too large")
+    errors.add(raw_amount == "", "amount", raw_amount, gettext_noop("is required"))
+    errors.add(bad, "amount", raw_amount, gettext_noop("is not an amount with at most 2 decimals"))
+    errors.add(values.abs() >= 10**10, "amount", raw_amount, gettext_noop("is too large"))
     raw_kind = column(frame, "kind")
     kind, bad_kind = parsing.parse_choice(raw_kind, ORDER_KIND_SYNONYMS, "purchase")
-    errors.add(bad_kind, "kind", raw_kind, "must be purchase, subscription or refund")
+    errors.add(bad_kind, "kind", raw_kind, gettext_noop("must be purchase, subscription or refund"))
     # A negative amount without a kind is a refund; a negative purchase is a mistake.
     kind = kind.where(~((values < 0) & (raw_kind == "")), "refund")
     errors.add(
         (values < 0) & (kind != "refund"),
         "amount",
         raw_amount,
-        "is negative; only refunds may be negative (set kind to refund)",
+        gettext_noop("is negative; only refunds may be negative (set kind to refund)"),
     )
     clean["kind"] = kind
     clean["amount"] = _signed(text, kind)
     clean["currency"] = _currency(frame, errors, "currency", currency)
     raw_margin = column(frame, "margin")
     clean["margin"], bad = parsing.parse_shares(raw_margin)
-    errors.add(bad, "margin", raw_margin, "must be a share between 0 and 1 (e.g. 0.4 or 40%)")
+    errors.add(
+        bad, "margin", raw_margin, gettext_noop("must be a share between 0 and 1 (e.g. 0.4 or 40%)")
+    )
     clean["customer_email"] = ""
     clean["customer_name"] = ""
     return clean, errors
@@ -296,21 +346,23 @@ def validate_stripe_charges(frame: pd.DataFrame, currency: str) -> tuple[pd.Data
     )
     raw_amount = column(frame, "amount")
     text, values, bad = parsing.parse_amounts(raw_amount)
-    errors.add(bad | (raw_amount == ""), "amount", raw_amount, "is not an amount")
-    errors.add(values < 0, "amount", raw_amount, "must not be negative")
+    errors.add(bad | (raw_amount == ""), "amount", raw_amount, gettext_noop("is not an amount"))
+    errors.add(values < 0, "amount", raw_amount, gettext_noop("must not be negative"))
     clean["amount"] = text
     clean["kind"] = "purchase"
     clean["currency"] = _currency(frame, errors, "currency", currency)
     clean["margin"] = float("nan")
     email = column(frame, "customer_email").str.lower()
-    errors.add(parsing.bad_emails(email), "customer_email", email, "is not an email address")
+    errors.add(
+        parsing.bad_emails(email), "customer_email", email, gettext_noop("is not an email address")
+    )
     customer = column(frame, "customer_id")
     customer = customer.where(customer != "", ("email:" + email).where(email != "", ""))
     errors.add(
         customer == "",
         "customer_id",
         customer,
-        "is empty and so is Customer Email; we cannot tell whose payment this is",
+        gettext_noop("is empty and so is Customer Email; we cannot tell whose payment this is"),
     )
     clean["customer_external_id"] = customer
     clean["customer_email"] = email
@@ -318,7 +370,7 @@ def validate_stripe_charges(frame: pd.DataFrame, currency: str) -> tuple[pd.Data
 
     raw_refunded = column(frame, "amount_refunded")
     refunded_text, refunded, bad = parsing.parse_amounts(raw_refunded)
-    errors.add(bad, "amount_refunded", raw_refunded, "is not an amount")
+    errors.add(bad, "amount_refunded", raw_refunded, gettext_noop("is not an amount"))
     has_refund = refunded.fillna(0) > 0
     refunds = clean[has_refund].copy()
     refunds["external_id"] = refunds["external_id"] + ":refund"
@@ -368,10 +420,14 @@ def validate_interactions(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, E
     clean["customer_external_id"] = require(frame, errors, "customer_external_id", 100)
     raw_kind = column(frame, "kind")
     clean["kind"], bad = parsing.parse_choice(raw_kind, INTERACTION_KIND_SYNONYMS, None)
-    errors.add(bad, "kind", raw_kind, "must be email, call, meeting, note, ticket or usage")
+    errors.add(
+        bad, "kind", raw_kind, gettext_noop("must be email, call, meeting, note, ticket or usage")
+    )
     raw_direction = column(frame, "direction")
     clean["direction"], bad = parsing.parse_choice(raw_direction, DIRECTION_SYNONYMS, "inbound")
-    errors.add(bad, "direction", raw_direction, "must be inbound, outbound or internal")
+    errors.add(
+        bad, "direction", raw_direction, gettext_noop("must be inbound, outbound or internal")
+    )
     clean["subject"] = limit_text(frame, errors, "subject", 300)
     clean["body"] = column(frame, "body")
     for name in ("opened_at", "first_response_at", "resolved_at"):
@@ -382,14 +438,17 @@ def validate_interactions(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, E
         occurred.isna() & (column(frame, "occurred_at") == ""),
         "occurred_at",
         None,
-        "is required (or opened_at for a ticket)",
+        gettext_noop("is required (or opened_at for a ticket)"),
     )
     clean["occurred_at"] = occurred
     is_ticket = clean["kind"] == "ticket"
     clean["opened_at"] = clean["opened_at"].where(~is_ticket | clean["opened_at"].notna(), occurred)
     for name in ("first_response_at", "resolved_at"):
         errors.add(
-            clean[name] < clean["opened_at"], name, column(frame, name), "is before opened_at"
+            clean[name] < clean["opened_at"],
+            name,
+            column(frame, name),
+            gettext_noop("is before opened_at"),
         )
     external = limit_text(frame, errors, "external_id", 100)
     clean["external_id"] = external.where(external != "", _content_ids(clean))

@@ -13,6 +13,8 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from cs_platform.bulk import upsert
 from customers.models import Customer, Interaction, Order
@@ -52,20 +54,63 @@ class ImportReport:
         return self.error_count == 0
 
     def summary(self) -> str:
+        """What happened, in the active language (the import page renders it again
+        from `counts()` in the owner's language)."""
         if not self.ok:
-            return (
-                f"Nothing was imported: {self.error_count} problem(s) in {self.rows} row(s). "
-                "Fix them and import the file again."
-            )
-        text = (
-            f"{self.rows} {self.kind} row(s): {self.created} new, {self.changed} updated, "
-            f"{self.unchanged} unchanged."
-        )
+            problems = ngettext("%(n)s problem", "%(n)s problems", self.error_count) % {
+                "n": _number(self.error_count)
+            }
+            rows = ngettext("%(n)s row", "%(n)s rows", self.rows) % {"n": _number(self.rows)}
+            return gettext(
+                "Nothing was imported: %(problems)s in %(rows)s. Fix them and import the file "
+                "again."
+            ) % {"problems": problems, "rows": rows}
+        kind = {
+            "customers": gettext("customers"),
+            "orders": gettext("orders"),
+            "interactions": gettext("interactions"),
+        }.get(self.kind, self.kind)
+        text = ngettext(
+            "%(n)s row of %(kind)s: %(new)s new, %(updated)s updated, %(same)s unchanged.",
+            "%(n)s rows of %(kind)s: %(new)s new, %(updated)s updated, %(same)s unchanged.",
+            self.rows,
+        ) % {
+            "n": _number(self.rows),
+            "kind": kind,
+            "new": _number(self.created),
+            "updated": _number(self.changed),
+            "same": _number(self.unchanged),
+        }
         if self.skipped:
-            text += f" {self.skipped} failed or pending payment(s) skipped."
+            text += " " + ngettext(
+                "%(n)s failed or pending payment skipped.",
+                "%(n)s failed or pending payments skipped.",
+                self.skipped,
+            ) % {"n": _number(self.skipped)}
         if self.customers_created:
-            text += f" {self.customers_created} customer(s) created from the payments."
+            text += " " + ngettext(
+                "%(n)s customer created from the payments.",
+                "%(n)s customers created from the payments.",
+                self.customers_created,
+            ) % {"n": _number(self.customers_created)}
         return text
+
+    def counts(self) -> dict:
+        """What `summary` needs, to store with the job."""
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "created": self.created,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "customers_created": self.customers_created,
+            "error_count": self.error_count,
+        }
+
+
+def _number(n: int) -> str:
+    return number_format(n, force_grouping=True)
 
 
 class UnreadableFile(Exception):
@@ -174,7 +219,7 @@ def import_rows(
         clean_chunks.append(clean)
         progress.advance(len(chunk))
     if report.rows == 0 and not errors.total:
-        errors.add_one(1, "", "", "The file has a header but no rows.")
+        errors.add_one(1, "", "", gettext_noop("The file has a header but no rows."))
 
     frame = pd.concat(clean_chunks) if clean_chunks else pd.DataFrame()
     if not frame.empty:
@@ -214,7 +259,12 @@ REQUIRED_HEADERS = {
 def _check_header(kind, layout, columns, errors: Errors) -> None:
     missing = [c for c in REQUIRED_HEADERS[(kind, layout)] if c not in columns]
     if missing:
-        errors.add_one(1, ", ".join(missing), "", "required column(s) missing from the header row")
+        errors.add_one(
+            1,
+            ", ".join(missing),
+            "",
+            gettext_noop("required column(s) missing from the header row"),
+        )
 
 
 def _check_duplicates(frame: pd.DataFrame, errors: Errors) -> None:
@@ -228,7 +278,8 @@ def _check_duplicates(frame: pd.DataFrame, errors: Errors) -> None:
                 int(index) + 2,
                 "external_id",
                 value,
-                f"appears twice in this file (first in row {int(first_row[value]) + 2})",
+                gettext_noop("appears twice in this file (first in row %(first)s)"),
+                first=int(first_row[value]) + 2,
             )
         errors.total += max(int(repeated.sum()) - formats.MAX_KEPT_ERRORS, 0)
 
@@ -255,7 +306,7 @@ def _attach_customers(frame: pd.DataFrame, errors: Errors, create_missing: bool)
                 int(index) + 2,
                 "customer_external_id",
                 value,
-                "no customer has this external id; import customers first",
+                gettext_noop("no customer has this external id; import customers first"),
             )
         errors.total += max(int(unknown.sum()) - formats.MAX_KEPT_ERRORS, 0)
     return frame.assign(customer_id=ids)

@@ -47,6 +47,7 @@ def run_import(job_id: int) -> str:
     job.created, job.updated = report.created, report.changed
     job.errors = report.errors
     job.message = report.summary()
+    job.report = report.counts()
     job.finished_at = timezone.now()
     job.save()
     log.info("import %s: %s", job.pk, job.message)

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.models import FollowUp, ImportJob, Interaction, Order
+from customers.models import Customer, FollowUp, ImportJob, Interaction, Order
 from feedback.models import Survey, SurveyInvitation, SurveyResponse, SurveySend
 from metrics.models import CustomerScore, ScoringRun
 from segmentation.models import SavedSegment
@@ -131,6 +131,15 @@ class Account:
             comment="Slow support",
             responded_at=when,
         )
+
+    def data_strings(self) -> set[str]:
+        """What the account's rows say (names, plans, subjects …): data, not UI text."""
+        values = {"NPS", "Recommend us?", "Renews soon", "Slow support", "Help", "Pro", "vip"}
+        values |= {"slow support"}  # the comments' theme
+        values |= {"c.csv", "o0.csv", "o1.csv", "o2.csv", "everyone"}
+        for customer in Customer.objects.all():
+            values |= {customer.name, customer.email, customer.external_id}
+        return {v for v in values if v}
 
     def path(self, name: str) -> str:
         return PAGES[name].format(

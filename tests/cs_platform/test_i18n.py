@@ -18,6 +18,20 @@ def test_switching_language_translates_the_start_page(owner_client):
     assert "您的客户状况如何" in page and "仪表盘" in page and "跟进" in page
 
 
+def test_the_language_choice_outlives_the_browser_session(owner_client):
+    response = owner_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    cookie = response.cookies["django_language"]
+    assert cookie.value == "zh-hans" and int(cookie["max-age"]) >= 300 * 24 * 3600
+
+
+def test_numbers_keep_their_thousands_separators_in_chinese(owner_client, scored):
+    run, _ = scored
+    run.summary = {**run.summary, "clv_total": 1236328.0}
+    run.save()
+    page = owner_client.get("/", headers={"Accept-Language": "zh-hans"}).content.decode()
+    assert "1,236,328" in page and "1236328" not in page
+
+
 def test_the_lockout_message_is_translated(client, owner):
     for _ in range(6):
         response = client.post(

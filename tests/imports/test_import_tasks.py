@@ -73,11 +73,11 @@ def test_a_real_worker_imports_an_uploaded_file_end_to_end(real_worker, owner_cl
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         page = owner_client.get(status_url, headers={"HX-Request": "true"}).content.decode()
-        if "row(s):" in page or "Nothing was imported" in page:
+        if "rows of" in page or "Nothing was imported" in page:
             break
         assert real_worker.poll() is None, real_worker.stdout.read()
         time.sleep(0.5)
-    assert "2 customers row(s): 2 new" in page
+    assert "2 rows of customers: 2 new" in page
     assert set(Customer.objects.values_list("external_id", flat=True)) == {"c1", "c2"}
     real_worker.terminate()
     log = real_worker.communicate(timeout=30)[0]

@@ -1,8 +1,11 @@
 """Health score by hand: components, weights, bands, the explanation."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
+from django.utils import translation
 
 from metrics import health
 
@@ -95,3 +98,11 @@ def test_a_customer_with_no_purchase_and_no_login_has_no_engagement_score_and_is
     sentence = health.explain(parts.iloc[0].to_dict(), nothing.iloc[0].to_dict())
     assert "0 days" not in sentence
     assert sentence.endswith("No purchase or login yet, so engagement is not counted.")
+
+
+def test_the_explanation_is_written_in_the_active_language():
+    row = facts(days_since_activity=120.0, churn_probability=0.8).iloc[0]
+    parts = health.components(row.to_frame().T).iloc[0].to_dict()
+    with translation.override("zh-hans"):
+        text = health.explain(parts, row.to_dict())
+    assert "120" in text and not re.search(r"[A-Za-z]{3,}", text), text

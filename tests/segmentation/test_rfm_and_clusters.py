@@ -2,7 +2,9 @@
 
 import numpy as np
 import pandas as pd
+from django.utils import translation
 
+from customers.templatetags.score_text import cluster_words
 from segmentation import clusters
 from segmentation.rfm import behaviour_state, quintile_scores, rfm_segments
 
@@ -85,9 +87,12 @@ def test_clusters_find_planted_groups_and_describe_them():
     )
     result = clusters.cluster_customers(pd.concat([loyal, gone], ignore_index=True))
     assert result.k == 2 and result.silhouette > 0.5
-    by_size = {d["description"] for d in result.descriptions.values()}
-    assert "recently active, frequent, high-spending, long-standing customers" in by_size
-    assert "long silent, rare, low-spending, new customers" in by_size
+    traits = {tuple(d["traits"]) for d in result.descriptions.values()}
+    assert ("recently active", "frequent", "high-spending", "long-standing") in traits
+    assert ("long silent", "rare", "low-spending", "new") in traits
+    with translation.override("zh-hans"):
+        words = [cluster_words(d) for d in result.descriptions.values()]
+    assert all("customers" not in w and "客户" in w for w in words), words
     assert result.labels.iloc[:300].nunique() == 1
 
 
