@@ -68,10 +68,10 @@ def _answers(score: dict, percent: bool = False) -> str:
     if not score.get("n"):
         return _("no answers yet")
     if score.get("margin") is None:
-        text = _("%(n)s answers") % {"n": score["n"]}
+        text = _("%(n)s answers") % {"n": number_format(score["n"], force_grouping=True)}
     else:
         text = _("%(n)s answers ± %(margin)s") % {
-            "n": score["n"],
+            "n": number_format(score["n"], force_grouping=True),
             "margin": f"{score['margin']:g}{'%' if percent else ''}",
         }
     if score.get("few"):
@@ -116,7 +116,8 @@ def _mrr(summary: dict, previous: dict | None) -> Kpi | None:
         _("Monthly recurring revenue: the sum of every customer's current MRR."),
         unit="money",
         previous=_get(previous, "mrr_total"),
-        detail=_("%(n)s subscribers") % {"n": summary.get("subscribers", 0)},
+        detail=_("%(n)s subscribers")
+        % {"n": number_format(summary.get("subscribers", 0), force_grouping=True)},
     )
 
 
