@@ -14,6 +14,7 @@ from feedback import scales
 from metrics.models import CustomerScore, ScoringRun
 from segmentation.models import SavedSegment
 
+from .imports.formats import EXPORTED_SCORES
 from .models import Customer, LifecycleStage
 
 PAGE_SIZE = 50
@@ -84,16 +85,7 @@ class CustomerFilter(LenientFilterForm):
 SCORE_FILTERS = ("health", "segment", "nps")
 
 
-SCORE_COLUMNS = [
-    "health",
-    "health_band",
-    "clv",
-    "churn_probability",
-    "value_at_risk",
-    "rfm_segment",
-    "last_nps",
-    "days_since_contact",
-]
+SCORE_COLUMNS = [*EXPORTED_SCORES, "days_since_contact"]
 
 
 def filtered_customers(filters: CustomerFilter, run, scored_only: bool = False):

@@ -87,15 +87,8 @@ def column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def require(frame, errors: Errors, name: str, limit: int) -> pd.Series:
-    values = column(frame, name)
+    values = limit_text(frame, errors, name, limit)
     errors.add(values == "", name, values, gettext_noop("is required"))
-    errors.add(
-        parsing.too_long(values, limit),
-        name,
-        values,
-        gettext_noop("is longer than %(limit)s characters"),
-        limit=limit,
-    )
     return values
 
 
