@@ -4,8 +4,9 @@ follow-ups merged into a single list, a page at a time (a cursor on time)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from feedback.models import SurveyResponse
@@ -48,7 +49,17 @@ def page(customer: Customer, before: datetime | None, size: int = PAGE):
 
 
 def parse_cursor(value: str) -> datetime | None:
+    """The "older than" cursor, in UTC: Postgres refuses UTC offsets of 16 hours or
+    more that Python accepts ("-22:39"), so the offset never reaches the database."""
     try:
-        return parse_datetime(value) if value else None
+        moment = parse_datetime(value) if value else None
     except ValueError:
+        return None
+    if moment is None:
+        return None
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.astimezone(UTC)
+    except OverflowError:  # the first or last representable day, shifted off the calendar
         return None

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from customers import timeline
 from customers.models import Customer, Interaction, Order
 from feedback.models import Survey
 from metrics.models import CustomerScore
@@ -154,3 +155,16 @@ def test_the_customers_behaviour_is_shown_in_the_readers_language(owner_client, 
     assert "· churned" in owner_client.get(f"/customers/{ana.pk}/").content.decode()
     chinese = owner_client.get(f"/customers/{ana.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "· 已流失" in chinese.content.decode()
+
+
+@pytest.mark.parametrize(
+    "cursor", ["2020-01-01T00:00:00-22:39", "0001-01-01T00:00:00+05:00", "2026-02-30T00:00", "x"]
+)
+def test_an_odd_timeline_cursor_is_read_in_utc_or_ignored(owner_client, cursor):
+    customer = make_customer()
+    response = owner_client.get(
+        f"/customers/{customer.pk}/timeline/", {"before": cursor}, headers=HTMX
+    )
+    assert response.status_code == 200
+    moment = timeline.parse_cursor(cursor)
+    assert moment is None or moment.utcoffset().total_seconds() == 0
