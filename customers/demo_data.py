@@ -380,6 +380,7 @@ def build_demo(transactions: pd.DataFrame, today: date, seed: int = SEED):
         [
             _interactions(per_customer, rng, end),
             _logins(tx, per_customer, has_plan, cancelled, end, rng),
+            _failed_payments(per_customer.index.to_numpy(), has_plan, cancelled, end, seed),
         ],
         ignore_index=True,
     )
@@ -445,6 +446,42 @@ def _subscription_payments(ids, signup, cancelled, plan_index, end, rng):
         }
     )
     return payments, plan_index
+
+
+FAILED_BEFORE_CANCEL = 0.4  # of cancelling members: a card declined in the last weeks
+FAILED_RECENTLY = 0.05  # of paying members: a card declined in the last ten days
+
+
+def _failed_payments(ids, has_plan, cancelled, end, seed) -> pd.DataFrame:
+    """Declined card payments: often in the weeks before a member cancels, and a few
+    among today's paying members (the "payment failed" follow-up rule's cases). Its own
+    random stream, so the rest of the demo stays as it was."""
+    rng = np.random.default_rng(seed + 7)
+    leaving = has_plan & ~np.isnat(cancelled) & (rng.random(len(ids)) < FAILED_BEFORE_CANCEL)
+    paying = has_plan & np.isnat(cancelled) & (rng.random(len(ids)) < FAILED_RECENTLY)
+    days_before = pd.to_timedelta(rng.uniform(3, 25, len(ids)), unit="D").to_numpy()
+    days_ago = pd.to_timedelta(rng.uniform(1, 10, len(ids)), unit="D").to_numpy()
+    when = np.where(leaving, cancelled - days_before, end.to_datetime64() - days_ago)
+    chosen = leaving | paying
+    frame = pd.DataFrame(
+        {"customer_external_id": ids[chosen], "occurred_at": pd.to_datetime(when[chosen])}
+    )
+    frame["occurred_at"] = frame["occurred_at"].dt.floor("s").dt.tz_localize("UTC")
+    never = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    frame = frame.assign(
+        kind="payment",
+        direction="inbound",
+        subject=rng.choice(["Card declined", "Card expired", "Insufficient funds"], len(frame)),
+        body="",
+        opened_at=never,
+        first_response_at=never,
+        resolved_at=never,
+    )
+    frame["external_id"] = [
+        "demo-" + hashlib.sha1(f"{c}|payment|{t}".encode()).hexdigest()[:20]
+        for c, t in zip(frame["customer_external_id"], frame["occurred_at"], strict=True)
+    ]
+    return frame
 
 
 def _logins(tx, per_customer, has_plan, cancelled, end, rng) -> pd.DataFrame:

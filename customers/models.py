@@ -132,6 +132,7 @@ class InteractionKind(models.TextChoices):
     NOTE = "note", _("Note")
     TICKET = "ticket", _("Support ticket")
     USAGE = "usage", _("Product usage / login")
+    PAYMENT_FAILED = "payment", _("Failed payment")
 
 
 class Direction(models.TextChoices):
@@ -192,6 +193,7 @@ class FollowUpRule(models.TextChoices):
     ONBOARDING = "onboarding", _("New customer check-in")
     TICKET_OPEN = "ticket_open", _("Support ticket open too long")
     PROMOTER = "promoter", _("Promoter: ask for a review or referral")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
 
 
 class Urgency(IntEnum):
@@ -199,7 +201,7 @@ class Urgency(IntEnum):
     (A plain IntEnum, so the pure rule module can use it with its types.)"""
 
     NOW = 1  # an unhappy answer of the last days: someone waits for a reply
-    SOON = 2  # health turned red, a ticket past its limit, the owner's own tasks
+    SOON = 2  # a failed payment, health turned red, a ticket past its limit, own tasks
     AT_RISK = 3  # much value at risk
     ROUTINE = 4  # check-ins, renewals, thanks
 

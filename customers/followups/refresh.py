@@ -4,8 +4,10 @@ queue brought in step (docs/architecture.md#a-night)."""
 from __future__ import annotations
 
 import pandas as pd
+from django.db.models import Max
+from django.utils import timezone
 
-from customers.models import Interaction
+from customers.models import Interaction, InteractionKind, Order
 from metrics import health as health_metrics
 from metrics import tables
 from metrics.models import AccountSettings, CustomerScore, ScoringRun
@@ -51,7 +53,34 @@ def refresh_queue(run: ScoringRun, facts: pd.DataFrame) -> dict:
         else pd.Series(dtype="datetime64[ns]")
     )
     responses = tables.read_survey_responses()
+    today = pd.Timestamp(run.as_of).normalize()
     inputs = rules.QueueInputs(
-        scores, customers, tickets, responses, pd.Timestamp(run.as_of).normalize()
+        scores, customers, tickets, responses, today, _failed_payments(today)
     )
     return actions.open_items(rules.candidates(inputs, settings_row.followup_rules))
+
+
+def _failed_payments(today: pd.Timestamp, days: int = 60) -> pd.DataFrame:
+    """Failed payments of the last `days`, with each customer's latest payment or
+    purchase (the rule keeps those not paid since)."""
+    columns = ["customer_id", "occurred_at", "subject"]
+    failed = pd.DataFrame.from_records(
+        Interaction.objects.filter(
+            kind=InteractionKind.PAYMENT_FAILED,
+            occurred_at__gte=timezone.make_aware((today - pd.Timedelta(days=days)).to_pydatetime()),
+        ).values_list(*columns),
+        columns=columns,
+    )
+    if not len(failed):
+        return failed.assign(last_paid=pd.Series(dtype="datetime64[ns]"))
+    paid = dict(
+        Order.objects.filter(customer_id__in=failed["customer_id"].unique())
+        .exclude(kind="refund")
+        .values("customer_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("customer_id", "last")
+    )
+    failed["occurred_at"] = tables.local_naive(failed["occurred_at"])
+    last_paid = pd.Series(failed["customer_id"].map(paid), dtype="datetime64[ns, UTC]")
+    failed["last_paid"] = tables.local_naive(last_paid)
+    return failed

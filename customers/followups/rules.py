@@ -45,13 +45,19 @@ class QueueInputs:
     health_band, previous_band, health_change_7d, days_since_contact, tenure_days.
     `customers`: index id; subscription_ends_on. `tickets`: open tickets with
     customer_id, opened_at, subject. `responses`: customer_id, kind, score,
-    responded_at, comment."""
+    responded_at, comment. `payments`: failed payments with customer_id, occurred_at,
+    subject and last_paid (the customer's latest payment or purchase)."""
 
     scores: pd.DataFrame
     customers: pd.DataFrame
     tickets: pd.DataFrame
     responses: pd.DataFrame
     today: pd.Timestamp
+    payments: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["customer_id", "occurred_at", "subject", "last_paid"]
+        )
+    )
 
     @property
     def clv(self) -> pd.Series:
@@ -304,6 +310,32 @@ def ticket_open(inputs: QueueInputs, p: dict) -> pd.DataFrame:
         for o, s in zip(first["opened_at"], first["subject"].fillna(""), strict=True)
     ]
     return _found(first.index, reasons, inputs.value_at_risk.reindex(first.index).fillna(0))
+
+
+@rule(
+    "payment_failed",
+    action=gettext_noop("Tell them before the subscription lapses and help them update the card."),
+    priority=Urgency.SOON,
+    fixed_due_days=1,
+    lookback_days=14,
+)
+def payment_failed(inputs: QueueInputs, p: dict) -> pd.DataFrame:
+    """A payment that failed in the lookback and was not followed by a payment."""
+    payments = inputs.payments
+    if not len(payments):
+        return _found([], [], [])
+    recent = payments[payments["occurred_at"] >= inputs.today - _days(p["lookback_days"])]
+    unpaid = recent[recent["last_paid"].isna() | (recent["last_paid"] < recent["occurred_at"])]
+    last = unpaid.sort_values("occurred_at").groupby("customer_id").last()
+    reasons = [
+        say(
+            gettext_noop("Payment failed on %(day)s: %(subject)s"),
+            day=f"{d:%Y-%m-%d}",
+            subject=(s or "")[:120],
+        )
+        for d, s in zip(last["occurred_at"], last["subject"].fillna(""), strict=True)
+    ]
+    return _found(last.index, reasons, inputs.clv.reindex(last.index).fillna(0))
 
 
 @rule(

@@ -375,6 +375,9 @@ def validate_stripe_charges(frame: pd.DataFrame, currency: str) -> tuple[pd.Data
 # --- interactions ----------------------------------------------------------------
 
 INTERACTION_KIND_SYNONYMS = {
+    "payment": "payment",
+    "payment_failed": "payment",
+    "failed_payment": "payment",
     "email": "email",
     "e_mail": "email",
     "mail": "email",
@@ -414,7 +417,10 @@ def validate_interactions(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, E
     raw_kind = column(frame, "kind")
     clean["kind"], bad = parsing.parse_choice(raw_kind, INTERACTION_KIND_SYNONYMS, None)
     errors.add(
-        bad, "kind", raw_kind, gettext_noop("must be email, call, meeting, note, ticket or usage")
+        bad,
+        "kind",
+        raw_kind,
+        gettext_noop("must be email, call, meeting, note, ticket, usage or payment"),
     )
     raw_direction = column(frame, "direction")
     clean["direction"], bad = parsing.parse_choice(raw_direction, DIRECTION_SYNONYMS, "inbound")

@@ -33,7 +33,7 @@ def scores(**columns):
     return pd.DataFrame(base, index=pd.Index(range(1, n + 1), name="customer_id"))
 
 
-def run_rules(frame, customers=None, tickets=None, responses=None, **rule_overrides):
+def run_rules(frame, customers=None, tickets=None, responses=None, payments=None, **rule_overrides):
     customers = (
         customers
         if customers is not None
@@ -52,7 +52,28 @@ def run_rules(frame, customers=None, tickets=None, responses=None, **rule_overri
         else pd.DataFrame(columns=["customer_id", "kind", "score", "responded_at", "comment"])
     )
     inputs = rules.QueueInputs(frame, customers, tickets, responses, TODAY)
+    if payments is not None:
+        inputs = rules.QueueInputs(frame, customers, tickets, responses, TODAY, payments)
     return rules.candidates(inputs, rule_overrides)
+
+
+def test_a_failed_payment_not_paid_since_needs_attention():
+    day = pd.Timedelta(days=1)
+    payments = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "occurred_at": [TODAY - 3 * day, TODAY - 3 * day, TODAY - 40 * day],
+            "subject": ["Card declined", "Card declined", "Expired card"],
+            "last_paid": [TODAY - 30 * day, TODAY - day, pd.NaT],
+        }
+    )
+    found = run_rules(scores(clv=[50.0, 60.0, 70.0], value_at_risk=[0.0]), payments=payments)
+    failed = found[found["rule"] == "payment_failed"]
+    assert failed["customer_id"].tolist() == [1]  # 2 paid since; 3 is older than 14 days
+    item = failed.iloc[0]
+    day_failed = f"{TODAY - 3 * day:%Y-%m-%d}"
+    assert item["reason"] == f"Payment failed on {day_failed}: Card declined"
+    assert item["priority"] == Urgency.SOON and item["value_at_stake"] == 50.0
 
 
 def test_a_healthy_recent_customer_needs_nothing():

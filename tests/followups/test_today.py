@@ -111,6 +111,8 @@ def test_a_rerun_of_the_same_day_adds_nothing_and_a_detractor_is_first_at_once(
 ):
     before = sorted(FollowUp.objects.values_list("customer_id", "rule", "status"))
     assert len(before) > 20  # a realistic queue to compete with
+    failed = FollowUp.objects.filter(rule="payment_failed")
+    assert failed.exists() and set(failed.values_list("priority", flat=True)) == {Urgency.SOON}
     call_command("score")
     assert sorted(FollowUp.objects.values_list("customer_id", "rule", "status")) == before
     quiet = CustomerScore.objects.filter(run__is_current=True).order_by("clv").first().customer

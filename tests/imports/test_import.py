@@ -386,3 +386,17 @@ def test_every_exported_cell_is_quoted_so_semicolons_cannot_split_off_a_formula(
     make_customer(external_id="c1", name="a;=1+1")
     body = b"".join(owner_client.get("/customers/export.csv").streaming_content).decode()
     assert '"a;=1+1"' in body
+
+
+def test_failed_payments_import_as_interactions_of_their_own_kind(tmp_path, capsys):
+    make_customer(external_id="c9")
+    rows = (
+        "customer_external_id,kind,occurred_at,subject\n"
+        "c9,failed_payment,2026-11-20 09:00,Card declined\n"
+        "c9,payment,2026-11-25 09:00,Card expired\n"
+    )
+    run("interactions", write(tmp_path, rows, name="interactions.csv"))
+    assert list(Interaction.objects.order_by("occurred_at").values_list("kind", "subject")) == [
+        ("payment", "Card declined"),
+        ("payment", "Card expired"),
+    ]

@@ -50,6 +50,7 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
         ("no_contact_top_share", 0.1),
         ("ticket_open_days", 3),
         ("promoter_lookback_days", 14),
+        ("payment_failed_lookback_days", 14),
     ]:
         form[f"rule_{rule}"] = value
     bad = owner_client.post("/settings/", {**form, "threshold_yellow": 80})
