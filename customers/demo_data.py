@@ -449,7 +449,7 @@ def _subscription_payments(ids, signup, cancelled, plan_index, end, rng):
 
 
 FAILED_BEFORE_CANCEL = 0.4  # of cancelling members: a card declined in the last weeks
-FAILED_RECENTLY = 0.05  # of paying members: a card declined in the last ten days
+FAILED_RECENTLY = 0.02  # of paying members: a card declined in the last ten days
 
 
 def _failed_payments(ids, has_plan, cancelled, end, seed) -> pd.DataFrame:
