@@ -61,12 +61,13 @@ def refresh_queue(run: ScoringRun, facts: pd.DataFrame) -> dict:
 
 
 def _failed_payments(today: pd.Timestamp, days: int = 60) -> pd.DataFrame:
-    """Failed payments of the last `days`, with each customer's latest payment or
-    purchase (the rule keeps those not paid since)."""
+    """Failed payments of the last `days` of customers who have not cancelled, with
+    each customer's latest payment or purchase (the rule keeps those not paid since)."""
     columns = ["customer_id", "occurred_at", "subject"]
     failed = pd.DataFrame.from_records(
         Interaction.objects.filter(
             kind=InteractionKind.PAYMENT_FAILED,
+            customer__churned_at__isnull=True,
             occurred_at__gte=timezone.make_aware((today - pd.Timedelta(days=days)).to_pydatetime()),
         ).values_list(*columns),
         columns=columns,
