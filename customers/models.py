@@ -153,6 +153,10 @@ class Interaction(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     body = models.TextField(_("body"), blank=True)
+    # E-mails sent from the app: their Message-ID, so a reply can be matched to them.
+    message_id = models.CharField(
+        max_length=255, blank=True, default="", db_default="", db_index=True, editable=False
+    )
     # Support tickets only.
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
@@ -290,6 +294,21 @@ class FollowUp(models.Model):
 
     def __str__(self):
         return f"{self.customer}: {self.get_rule_display()}"
+
+
+class EmailTemplate(models.Model):
+    """The owner's wording of a follow-up rule's e-mail, per language. A rule without a
+    row (or a blank field) uses the default of customers.followups.email."""
+
+    rule = models.CharField(_("rule"), max_length=20, choices=FollowUpRule.choices, unique=True)
+    subject_en = models.CharField(_("subject (English)"), max_length=200, blank=True)
+    body_en = models.TextField(_("body (English)"), blank=True)
+    subject_zh = models.CharField(_("subject (Chinese)"), max_length=200, blank=True)
+    body_zh = models.TextField(_("body (Chinese)"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.get_rule_display()
 
 
 def import_upload_path(instance, filename):

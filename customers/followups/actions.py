@@ -101,12 +101,15 @@ def add_followup(customer: Customer, reason: str, due: date, note: str = "") -> 
 
 
 @transaction.atomic
-def complete_followup(item: FollowUp, note: str = "") -> Interaction:
+def complete_followup(item: FollowUp, note: str = "", log: bool = True) -> Interaction | None:
     """Mark the item done; what was done is logged on the customer's timeline, so the
-    "no contact" rule and the health score see the contact."""
+    "no contact" rule and the health score see the contact (`log=False`: the caller
+    logged it already, e.g. the e-mail it sent)."""
     now = timezone.now()
     item.status, item.completed_at, item.outcome = FollowUpStatus.DONE, now, note
     item.save(update_fields=["status", "completed_at", "outcome", "updated_at"])
+    if not log:
+        return None
     return Interaction.objects.create(
         customer_id=item.customer_id,
         kind=InteractionKind.NOTE,

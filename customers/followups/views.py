@@ -1,5 +1,7 @@
-"""The follow-up queue: whom to contact, why, and what is at stake; done and snooze inline."""
+"""The follow-up queue: whom to contact, why, and what is at stake; done and snooze inline;
+e-mail from an item and the rules' e-mail templates."""
 
+import smtplib
 from datetime import timedelta
 
 from django import forms
@@ -9,17 +11,19 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from cs_platform.filters import LenientFilterForm
-from customers.models import Customer, FollowUp, FollowUpRule
+from customers.models import Customer, EmailTemplate, FollowUp, FollowUpRule, FollowUpStatus
 from metrics.models import AccountSettings
 
 from . import actions
+from . import email as outreach
 from . import today as today_queue
 
 DUE_CHOICES = [
@@ -92,6 +96,23 @@ class AddForm(forms.Form):
         return due
 
 
+class EmailForm(forms.Form):
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
+    body = forms.CharField(
+        label=gettext_lazy("Message"), max_length=20000, widget=forms.Textarea(attrs={"rows": 14})
+    )
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = EmailTemplate
+        fields = ["subject_en", "body_en", "subject_zh", "body_zh"]
+        widgets = {
+            "body_en": forms.Textarea(attrs={"rows": 8}),
+            "body_zh": forms.Textarea(attrs={"rows": 8}),
+        }
+
+
 def _filtered(items, filters: QueueFilter):
     if not filters.is_valid():
         return items
@@ -156,6 +177,83 @@ def add(request):
     if back and (customer := form.cleaned_data.get("customer")):
         return redirect("customer", customer.pk)
     return redirect("followups")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def email(request, item_id):
+    """The rule's e-mail, filled in for this customer; the owner edits and sends it."""
+    item = get_object_or_404(FollowUp.objects.select_related("customer"), pk=item_id)
+    account = AccountSettings.cached()
+    sender, owner = outreach.sender_from(account, request.user)
+    if not item.customer.email:
+        messages.error(request, _("This customer has no e-mail address."))
+        return redirect("customer", item.customer_id)
+    if item.status == FollowUpStatus.DONE:
+        messages.info(request, _("This follow-up is done already."))
+        return redirect("customer", item.customer_id)
+    draft = outreach.draft(item, owner, account.business_name)
+    form = EmailForm(request.POST or None, initial={"subject": draft.subject, "body": draft.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            outreach.send(item, form.cleaned_data["subject"], form.cleaned_data["body"], sender)
+        except (smtplib.SMTPException, OSError) as exc:
+            messages.error(request, _("The e-mail could not be sent: %(why)s") % {"why": exc})
+        else:
+            messages.success(
+                request, _("E-mail sent to %(customer)s.") % {"customer": item.customer}
+            )
+            return redirect("followups")
+    context = {"item": item, "form": form, "draft": draft, "sender": sender}
+    return render(request, "followups/email.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def templates(request):
+    """Each rule's e-mail in English and Chinese, with the merge fields and a preview."""
+    forms_by_rule = []
+    for rule, label in FollowUpRule.choices:
+        stored = EmailTemplate.objects.filter(rule=rule).first() or EmailTemplate(rule=rule)
+        posted = request.method == "POST" and request.POST.get("rule") == rule
+        form = TemplateForm(request.POST if posted else None, instance=stored, prefix=rule)
+        if posted and form.is_valid():
+            form.save()
+            messages.success(request, _("Template saved: %(rule)s") % {"rule": label})
+            return redirect(f"{reverse('followup-templates')}#template-{rule}")
+        defaults = {
+            "en": outreach.template_for(rule, "en"),
+            "zh": outreach.template_for(rule, "zh"),
+        }
+        forms_by_rule.append((rule, label, form, defaults))
+    context = {"forms": forms_by_rule, "fields": outreach.MERGE_FIELDS}
+    return render(request, "followups/templates.html", context)
+
+
+@require_POST
+@login_required
+def template_preview(request):
+    """The template as typed, filled in for a real customer of that rule (HTMX)."""
+    rule, language = request.POST.get("rule", ""), request.POST.get("language", "en")
+    item = (
+        FollowUp.objects.select_related("customer").filter(rule=rule).order_by("-id").first()
+        or FollowUp.objects.select_related("customer").order_by("-id").first()
+    )
+    if item is None:
+        return HttpResponse(_("No follow-up yet to preview with."))
+    account = AccountSettings.cached()
+    _sender, owner = outreach.sender_from(account, request.user)
+    fields = outreach.merge_fields(item, owner, account.business_name)
+    default_subject, default_body = outreach.template_for(rule, language)
+    suffix = "zh" if language.startswith("zh") else "en"
+    subject = request.POST.get(f"{rule}-subject_{suffix}") or default_subject
+    body = request.POST.get(f"{rule}-body_{suffix}") or default_body
+    context = {
+        "customer": item.customer,
+        "subject": outreach.fill(subject, fields),
+        "body": outreach.fill(body, fields),
+    }
+    return render(request, "followups/partials/_email_preview.html", context)
 
 
 def _item(request, item):

@@ -25,6 +25,8 @@ PAGES = {
     "run-detail": "/runs/{run}/",
     "revenue": "/revenue/",
     "followups": "/followups/",
+    "followup-templates": "/followups/templates/",
+    "followup-email": "/followups/{followup}/email/",
     "customers": "/customers/",
     "customers-export": "/customers/export.csv",
     "customer": "/customers/{customer}/",
@@ -58,6 +60,7 @@ NOT_PAGES = {
     "followup-snooze",
     "followup-reopen",
     "followup-add",
+    "followup-template-preview",
     "settings-run",
     "segment-delete",
 }
@@ -148,6 +151,7 @@ class Account:
             job=self.job.pk,
             survey=self.survey.pk,
             segment=self.segment.pk,
+            followup=FollowUp.objects.filter(customer=self.first).order_by("id").first().pk,
         )
 
 

@@ -72,7 +72,7 @@ CODES = {
     "e-mail",
     "amount",
 }
-SKIP_TAGS = {"script", "style", "code", "pre", "svg", "option"}
+SKIP_TAGS = {"script", "style", "code", "pre", "svg", "option", "textarea"}  # textarea: a draft
 LATIN = re.compile(r"[A-Za-z][A-Za-z_'-]*[A-Za-z]")
 
 
