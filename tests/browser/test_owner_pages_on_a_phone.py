@@ -6,7 +6,7 @@ go to artifacts/phone/."""
 import pytest
 
 from customers.followups.nightly import score_and_refresh
-from customers.models import Customer, ImportJob
+from customers.models import Customer, FollowUp, ImportJob
 from feedback.models import Survey
 from metrics.models import ScoringRun
 from segmentation.models import SavedSegment
@@ -60,12 +60,15 @@ def account(owner):
         "segment": segment.pk,
         "job": job.pk,
         "run": ScoringRun.objects.current().pk,
+        "followup": FollowUp.objects.filter(customer__email__gt="").first().pk,
     }
 
 
 PAGES = [
     "/",
     "/followups/",
+    "/followups/templates/",
+    "/followups/{followup}/email/",
     "/revenue/",
     "/customers/",
     "/customers/{customer}/",
