@@ -466,22 +466,30 @@ def _failed_payments(ids, has_plan, cancelled, end, seed) -> pd.DataFrame:
     frame = pd.DataFrame(
         {"customer_external_id": ids[chosen], "occurred_at": pd.to_datetime(when[chosen])}
     )
+    subjects = rng.choice(["Card declined", "Card expired", "Insufficient funds"], len(frame))
+    return _inbound_events(frame, "payment", subjects)
+
+
+def _inbound_events(frame: pd.DataFrame, kind: str, subject) -> pd.DataFrame:
+    """customer_external_id and occurred_at (naive UTC) as inbound interactions of
+    `kind`, each with a stable external id so a second load changes nothing."""
+    frame = frame.copy()
     frame["occurred_at"] = frame["occurred_at"].dt.floor("s").dt.tz_localize("UTC")
     never = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
     frame = frame.assign(
-        kind="payment",
+        kind=kind,
         direction="inbound",
-        subject=rng.choice(["Card declined", "Card expired", "Insufficient funds"], len(frame)),
+        subject=subject,
         body="",
         opened_at=never,
         first_response_at=never,
         resolved_at=never,
     )
     frame["external_id"] = [
-        "demo-" + hashlib.sha1(f"{c}|payment|{t}".encode()).hexdigest()[:20]
+        "demo-" + hashlib.sha1(f"{c}|{kind}|{t}".encode()).hexdigest()[:20]
         for c, t in zip(frame["customer_external_id"], frame["occurred_at"], strict=True)
     ]
-    return frame
+    return frame.drop_duplicates("external_id")
 
 
 def _logins(tx, per_customer, has_plan, cancelled, end, rng) -> pd.DataFrame:
@@ -518,22 +526,7 @@ def _logins(tx, per_customer, has_plan, cancelled, end, rng) -> pd.DataFrame:
         }
     )
     frame = frame[frame["occurred_at"] < end.to_datetime64()]
-    frame["occurred_at"] = frame["occurred_at"].dt.floor("s").dt.tz_localize("UTC")
-    never = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    frame = frame.assign(
-        kind="usage",
-        direction="inbound",
-        subject="Signed in",
-        body="",
-        opened_at=never,
-        first_response_at=never,
-        resolved_at=never,
-    )
-    frame["external_id"] = [
-        "demo-" + hashlib.sha1(f"{c}|usage|{t}".encode()).hexdigest()[:20]
-        for c, t in zip(frame["customer_external_id"], frame["occurred_at"], strict=True)
-    ]
-    return frame.drop_duplicates("external_id")
+    return _inbound_events(frame, "usage", "Signed in")
 
 
 TICKET_SUBJECTS = [

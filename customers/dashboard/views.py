@@ -37,6 +37,8 @@ def home(request):
     if run:
         summary = run.summary
         earlier = _earlier_run(run)
+        queue = today_queue.split()
+        request.followups_today = queue.shown  # the badge: counted once
         histogram = summary.get("health_histogram") or []
         # Each 10-point bucket coloured by the band its lower edge fell in for this run.
         bands = health.band(
@@ -62,7 +64,7 @@ def home(request):
             cohorts=kpis.cohort_rows(summary.get("cohorts")),
             cohort_months=range(13),
             bands=summary.get("health_bands") or {},
-            followups=today_queue.split()[0][:5],
+            followups=queue.todays[:5],
         )
     return render(request, "dashboard/home.html", context)
 

@@ -6,6 +6,7 @@ dashboard's "Contact today" and the queue page all read it here, so they agree."
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import NamedTuple
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -45,9 +46,20 @@ def count(today=None) -> tuple[int, int]:
     return shown, counts["open"] - shown
 
 
-def split(today=None) -> tuple[QuerySet, QuerySet]:
-    """Today's items and the later ones, both in queue order and with their customer."""
+class Split(NamedTuple):
+    todays: QuerySet
+    later: QuerySet
+    shown: int  # how many today's list holds (the badge)
+    waiting: int  # how many wait for later
+
+
+def split(today=None) -> Split:
+    """Today's items and the later ones, both in queue order and with their customer,
+    and their counts (from the same one count query)."""
     today = today or timezone.localdate()
-    ids = todays_ids(today)
+    counts = _counts(today)
     items = FollowUp.objects.open_for_today(today).select_related("customer")
-    return items.filter(pk__in=ids), items.exclude(pk__in=ids)
+    ids = list(items.values_list("pk", flat=True)[: _room(counts)])
+    return Split(
+        items.filter(pk__in=ids), items.exclude(pk__in=ids), len(ids), counts["open"] - len(ids)
+    )

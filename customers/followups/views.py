@@ -129,11 +129,11 @@ def _filtered(items, filters: QueueFilter):
     return items
 
 
-def _counts(request) -> dict:
+def _counts(request, shown: int, waiting: int) -> dict:
     """Today's and the later count, for the page and for in-place updates (the badge's
-    context processor reuses today's)."""
-    request.followups_today, later = today_queue.count()
-    return {"later_count": later, "capacity": AccountSettings.cached().daily_capacity}
+    context processor reuses today's instead of counting again)."""
+    request.followups_today = shown
+    return {"later_count": waiting, "capacity": AccountSettings.cached().daily_capacity}
 
 
 @require_GET
@@ -141,7 +141,7 @@ def _counts(request) -> dict:
 @vary_on_headers("HX-Request")  # one URL, page or fragment: caches must tell them apart
 def queue(request):
     filters = QueueFilter(request.GET)
-    todays, later = today_queue.split()
+    todays, later, shown, waiting = today_queue.split()
     page = Paginator(_filtered(later, filters), 25).get_page(request.GET.get("page"))
     context = {
         "filters": filters,
@@ -150,7 +150,7 @@ def queue(request):
         "page": page,
         "today": timezone.localdate(),
         "filtered": filters.is_valid() and any(filters.cleaned_data.values()),
-        **_counts(request),
+        **_counts(request, shown, waiting),
     }
     if request.htmx and request.htmx.target == "queue-more":
         return render(request, "followups/partials/_queue_items.html", context)
@@ -259,7 +259,12 @@ def template_preview(request):
 def _item(request, item):
     """The item as it now stands (replaces it in the queue), and the counts in the
     navigation and on the queue page brought up to date in place."""
-    context = {"item": item, "today": timezone.localdate(), "oob": True, **_counts(request)}
+    context = {
+        "item": item,
+        "today": timezone.localdate(),
+        "oob": True,
+        **_counts(request, *today_queue.count()),
+    }
     return render(request, "followups/partials/_queue_item.html", context)
 
 
