@@ -222,7 +222,12 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "cs_platform")
 # Task modules that autodiscovery (an app's top-level tasks.py) does not find.
-CELERY_IMPORTS = ["customers.imports.tasks", "customers.followups.tasks"]
+CELERY_IMPORTS = [
+    "customers.imports.tasks",
+    "customers.followups.tasks",
+    "customers.playbooks.tasks",
+    "customers.dashboard.tasks",
+]
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged only after it finished...
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and goes back to the queue if the worker dies
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -244,6 +249,8 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"chunks": env_int("SCORING_CHUNKS", 1)},
     },
     "survey-reminders": {"task": "feedback.send_reminders", "schedule": 60 * 60},
+    "playbooks": {"task": "customers.run_playbooks", "schedule": 15 * 60},
+    "morning-digest": {"task": "customers.send_digest", "schedule": 60 * 60},
     "purge-finished-import-files": {
         "task": "customers.purge_old_import_files",
         "schedule": 24 * 60 * 60,
@@ -263,6 +270,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cs@localhost")
 # Public address of this site, for the links in survey e-mails.
+# A playbook step claimed by a runner that then died is taken over after this long.
+PLAYBOOK_LEASE_SECONDS = env_int("PLAYBOOK_LEASE_SECONDS", 10 * 60)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

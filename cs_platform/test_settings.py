@@ -7,7 +7,10 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A process started by a test (a worker, a command) may be pointed at a real SMTP server.
+EMAIL_BACKEND = os.environ.get(
+    "TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT", "/tmp/cs_platform_test_media"))  # noqa: F405

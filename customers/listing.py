@@ -215,3 +215,18 @@ def churned_customers() -> Q:
 def segment_customers(segment: SavedSegment):
     """A saved segment's customers: its stored filters applied to the current run."""
     return filtered_customers(CustomerFilter(segment.filters), ScoringRun.objects.current())
+
+
+def find_customer(text: str) -> Customer:
+    """The one customer a person names by id, external id, e-mail or name (forms)."""
+    text = text.strip()
+    if text.isdigit() and (by_pk := Customer.objects.filter(pk=int(text)).first()):
+        return by_pk
+    matches = Customer.objects.filter(
+        Q(external_id=text) | Q(email__iexact=text) | Q(name__iexact=text)
+    )[:2]
+    if not matches:
+        raise forms.ValidationError(gettext("No customer has this e-mail, id or name."))
+    if len(matches) > 1:
+        raise forms.ValidationError(gettext("Several customers match: use the e-mail or id."))
+    return matches[0]

@@ -15,6 +15,16 @@ class LifecycleStage(models.TextChoices):
     CHURNED = "churned", _("Churned")
 
 
+class ChurnReason(models.TextChoices):
+    PRICE = "price", _("Too expensive")
+    FEATURES = "features", _("Missing features")
+    COMPETITOR = "competitor", _("Switched to another product")
+    NO_NEED = "no_need", _("No longer needed")
+    QUALITY = "quality", _("Quality or bugs")
+    SERVICE = "service", _("Support or service")
+    OTHER = "other", _("Something else")
+
+
 class CustomerQuerySet(models.QuerySet):
     def with_tag(self, tag: str):
         # JSON containment is not available on SQLite; the quoted text match is exact
@@ -55,6 +65,24 @@ class Customer(models.Model):
         db_index=True,
     )
     survey_opt_out = models.BooleanField(_("opted out of surveys"), default=False)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        db_default="",
+        help_text=_("For quiet hours of automated e-mails; empty means your time zone."),
+    )
+    # Their answer to the win-back e-mail's exit question.
+    churn_reason = models.CharField(
+        _("reason for leaving"),
+        max_length=12,
+        choices=ChurnReason.choices,
+        blank=True,
+        db_default="",
+    )
+    churn_comment = models.TextField(
+        _("in their words"), blank=True, max_length=2000, db_default=""
+    )
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -296,11 +324,21 @@ class FollowUp(models.Model):
         return f"{self.customer}: {self.get_rule_display()}"
 
 
+# E-mail templates: one per follow-up rule, and those the shipped playbooks send.
+TEMPLATE_CHOICES = [
+    *FollowUpRule.choices,
+    ("welcome", _("Welcome (onboarding, day 0)")),
+    ("tips", _("Getting started tips (onboarding, day 3)")),
+    ("rescue", _("Rescue: health turned red")),
+    ("winback", _("Win-back with the exit question")),
+]
+
+
 class EmailTemplate(models.Model):
-    """The owner's wording of a follow-up rule's e-mail, per language. A rule without a
+    """The owner's wording of a template's e-mail, per language. A template without a
     row (or a blank field) uses the default of customers.followups.email."""
 
-    rule = models.CharField(_("rule"), max_length=20, choices=FollowUpRule.choices, unique=True)
+    rule = models.CharField(_("template"), max_length=20, choices=TEMPLATE_CHOICES, unique=True)
     subject_en = models.CharField(_("subject (English)"), max_length=200, blank=True)
     body_en = models.TextField(_("body (English)"), blank=True)
     subject_zh = models.CharField(_("subject (Chinese)"), max_length=200, blank=True)
@@ -346,3 +384,172 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.kind} import {self.original_name} ({self.status})"
+
+
+class InboundEmail(models.Model):
+    """A customer's e-mail as the inbound endpoint received it. Matched to a customer (a
+    reply to one of our e-mails, or a known sender) it is on their timeline as an inbound
+    e-mail; unmatched it waits in the inbox for the owner to assign."""
+
+    class Match(models.TextChoices):
+        THREAD = "thread", _("reply to our e-mail")
+        ADDRESS = "address", _("sender's address")
+        OWNER = "owner", _("assigned by you")
+        NONE = "", _("not matched")
+
+    # The message's own Message-ID: a forwarder that posts it twice stores it once.
+    message_id = models.CharField(max_length=255, unique=True)
+    from_address = models.CharField(_("from"), max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="inbound_emails"
+    )
+    interaction = models.OneToOneField(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound"
+    )
+    matched_by = models.CharField(max_length=8, choices=Match.choices, blank=True)
+    dismissed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.from_address}: {self.subject}"
+
+
+class PlaybookTrigger(models.TextChoices):
+    RULE = "rule", _("A follow-up rule fires")
+    SEGMENT = "segment", _("A customer enters a saved segment")
+    SIGNUP = "signup", _("Days after signup")
+    TICKET_RESOLVED = "ticket", _("A support ticket is resolved")
+    CANCELLED = "cancelled", _("A subscription is cancelled")
+    HEALTH_RED = "red", _("Health turns red")
+    ACTIVE = "active", _("An active customer")
+
+
+class PlaybookExit(models.TextChoices):
+    REPLIED = "replied", _("replied")
+    HEALTHY = "healthy", _("health back to green")
+    UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
+    CHURNED = "churned", _("churned")
+
+
+class StepAction(models.TextChoices):
+    EMAIL = "email", _("Send a template e-mail")
+    WAIT = "wait", _("Wait")
+    SURVEY = "survey", _("Send a survey")
+    FOLLOWUP = "followup", _("Create a follow-up")
+    TAG = "tag", _("Add a tag")
+
+
+class Playbook(models.Model):
+    """A trigger, steps and exit conditions (customers.playbooks). `steps` is a list of
+    {"action": StepAction, "value": template key, days, survey kind, reason or tag}."""
+
+    key = models.CharField(max_length=30, blank=True, help_text="a shipped playbook's name")
+    name = models.CharField(_("name"), max_length=100)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=PlaybookTrigger.choices)
+    trigger_value = models.CharField(
+        _("trigger detail"),
+        max_length=100,
+        blank=True,
+        help_text=_("The rule, the saved segment's id or the number of days."),
+    )
+    steps = models.JSONField(_("steps"), default=list)
+    exits = models.JSONField(_("exit conditions"), default=list)
+    enabled = models.BooleanField(_("switched on"), default=False)
+    review = models.BooleanField(
+        _("review before sending"),
+        default=False,
+        help_text=_("Each e-mail waits in the queue as a draft for you to approve."),
+    )
+    reenter_days = models.PositiveIntegerField(
+        _("may enter again after (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: a customer goes through this playbook once."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class EnrolmentState(models.TextChoices):
+    ACTIVE = "active", _("In progress")
+    REVIEW = "review", _("Waiting for your approval")
+    FINISHED = "finished", _("Finished")
+    EXITED = "exited", _("Left early")
+
+
+class Enrolment(models.Model):
+    """One customer going through one playbook: the next step and when it is due. A
+    runner claims a due step by stamping `claimed_at` in one UPDATE before it acts."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="enrolments")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="enrolments")
+    state = models.CharField(
+        max_length=8, choices=EnrolmentState.choices, default=EnrolmentState.ACTIVE
+    )
+    step = models.PositiveSmallIntegerField(default=0)  # the next step's index
+    next_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True)
+    entered_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    exit_reason = models.CharField(max_length=12, choices=PlaybookExit.choices, blank=True)
+
+    class Meta:
+        ordering = ["-entered_at", "-id"]
+        indexes = [models.Index(fields=["state", "next_at"], name="enrolment_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playbook", "customer"],
+                condition=Q(state__in=["active", "review"]),
+                name="one_running_enrolment",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.customer} in {self.playbook}"
+
+
+class StepStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    DONE = "done", _("Done")
+    DRAFT = "draft", _("Draft to approve")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class StepRun(models.Model):
+    """What one step did for one enrolment: the enrolment's history. One row per step
+    (unique), so a step can never be done twice."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="history")
+    step = models.PositiveSmallIntegerField()
+    action = models.CharField(max_length=8, choices=StepAction.choices)
+    status = models.CharField(max_length=8, choices=StepStatus.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    followup = models.ForeignKey(
+        FollowUp, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["enrolment", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "step"], name="one_run_per_step")
+        ]
+
+    def __str__(self):
+        return f"{self.enrolment} step {self.step}: {self.status}"

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from .views import customers, settings
+from .playbooks.views import exit_question
+from .views import customers, inbox, settings
 
 urlpatterns = [
     path("", include("customers.dashboard.urls")),
@@ -23,6 +24,13 @@ urlpatterns = [
     ),
     path("customers/<int:customer_id>/delete/", customers.delete_customer, name="customer-delete"),
     path("import/", include("customers.imports.urls")),
+    path("inbound/email/", inbox.receive, name="inbound-email"),
+    path("inbound/email/<str:secret>/", inbox.receive, name="inbound-email-secret"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:message_id>/assign/", inbox.assign, name="inbox-assign"),
+    path("inbox/<int:message_id>/dismiss/", inbox.dismiss, name="inbox-dismiss"),
+    path("playbooks/", include("customers.playbooks.urls")),
+    path("why/<str:token>/", exit_question, name="exit-question"),
     path("settings/", settings.settings_page, name="settings"),
     path("settings/run/", settings.run_now, name="settings-run"),
     path("settings/run/status/", settings.run_status, name="settings-run-status"),

@@ -116,7 +116,11 @@ def _update_comment(
 
 
 def unsubscribe(invitation: SurveyInvitation) -> None:
-    customer = invitation.customer
+    unsubscribe_customer(invitation.customer)
+
+
+def unsubscribe_customer(customer) -> None:
+    """No more surveys and no more automated e-mails to this address, ever."""
     if customer.email:
         Unsubscribe.objects.get_or_create(
             email=customer.email.lower(), defaults={"customer": customer}

@@ -230,6 +230,7 @@ class SurveyResponse(models.Model):
     sentiment = models.FloatField(null=True, blank=True, help_text="-1 (negative) to 1 (positive)")
     responded_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    alerted_at = models.DateTimeField(null=True, blank=True, editable=False)  # owner told
 
     class Meta:
         ordering = ["-responded_at"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
@@ -184,3 +185,18 @@ def send_reminders(sender: Sender, now=None) -> int:
             )
             sent += len(batch)
     return sent
+
+
+UNSUBSCRIBE_SALT = "feedback.unsubscribe-customer"
+
+
+def unsubscribe_token(customer_id: int) -> str:
+    """The token of an automated e-mail's unsubscribe link (signed with the secret key)."""
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(customer_id))
+
+
+def customer_of_unsubscribe_token(token: str) -> int | None:
+    try:
+        return int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None

@@ -1,18 +1,27 @@
 """Public survey pages: no login, reveal nothing, record only on POST."""
 
+import logging
+
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from cs_platform.ratelimit import rate_limited
+from customers.dashboard.tasks import detractor_alert
 from customers.followups.answers import follow_up_safely
+from customers.models import Customer
 from metrics.models import AccountSettings
 
-from .actions import AlreadyAnswered, record_response, unsubscribe
+from . import scales
+from .actions import AlreadyAnswered, record_response, unsubscribe, unsubscribe_customer
 from .models import SurveyInvitation
+from .sending import customer_of_unsubscribe_token
+
+log = logging.getLogger(__name__)
 
 
 class AnswerForm(forms.Form):
@@ -26,6 +35,17 @@ class AnswerForm(forms.Form):
 
 def _language(request, invitation) -> str:
     return invitation.customer_locale or translation.get_language_from_request(request)
+
+
+def after_answer(response) -> None:
+    """Once the answer is committed: its follow-up, then the owner's instant alert."""
+    follow_up_safely(response)
+    if not scales.is_unhappy(response.kind, response.score):
+        return
+    try:
+        detractor_alert.delay(response.pk)
+    except Exception:  # no broker just now: the digest lists the answer tomorrow
+        log.exception("could not queue the detractor alert")
 
 
 def _not_found(request):
@@ -74,7 +94,7 @@ def survey_page(request, token):
                 form.cleaned_data["score"],
                 form.cleaned_data["comment"],
                 language,
-                after_commit=follow_up_safely,
+                after_commit=after_answer,
             )
         except AlreadyAnswered:
             return render(request, "feedback/thanks.html", {**context, "final": True})
@@ -95,7 +115,26 @@ def unsubscribe_page(request, token):
         if request.method == "POST":
             unsubscribe(invitation)
             return render(request, "feedback/unsubscribed.html")
-        return render(request, "feedback/unsubscribe.html", {"token": token, "now": timezone.now()})
+        action_url = reverse("survey-unsubscribe", args=[token])
+        return render(request, "feedback/unsubscribe.html", {"action_url": action_url})
+
+
+@rate_limited("unsubscribe", limit=30, window_seconds=600)
+@require_http_methods(["GET", "POST"])
+@csrf_exempt  # RFC 8058 one-click, as above
+def stop_emails(request, token):
+    """The unsubscribe link of an automated (playbook) e-mail."""
+    customer_id = customer_of_unsubscribe_token(token)
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+    if customer is None:
+        return _not_found(request)
+    language = customer.locale or translation.get_language_from_request(request)
+    with translation.override(language):
+        if request.method == "POST":
+            unsubscribe_customer(customer)
+            return render(request, "feedback/unsubscribed.html")
+        action_url = reverse("email-unsubscribe", args=[token])
+        return render(request, "feedback/unsubscribe.html", {"action_url": action_url})
 
 
 @rate_limited("survey-opened", limit=60, window_seconds=600)

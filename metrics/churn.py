@@ -138,8 +138,10 @@ def build_features(data: Tables, cutoff: pd.Timestamp) -> pd.DataFrame:
     frame["open_tickets"] = (
         still_open.groupby("customer_id").size().reindex(frame.index, fill_value=0)
     )
+    # Contact either way: what the owner sent, and the customer's e-mails (replies).
     contact = inter[
-        inter["direction"].eq("outbound") & inter["kind"].isin(["email", "call", "meeting"])
+        (inter["direction"].eq("outbound") & inter["kind"].isin(["email", "call", "meeting"]))
+        | (inter["direction"].eq("inbound") & inter["kind"].eq("email"))
     ]
     last_contact = contact.groupby("customer_id")["occurred_at"].max()
     frame["days_since_contact"] = ((cutoff - last_contact) / pd.Timedelta(days=1)).reindex(

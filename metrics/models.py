@@ -1,3 +1,4 @@
+import secrets
 from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,10 @@ def default_thresholds():
 
 
 CACHE_KEY = "account-settings"
+
+
+def new_inbound_secret() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class AccountSettings(models.Model):
@@ -78,6 +83,40 @@ class AccountSettings(models.Model):
         blank=True, help_text=_("The address e-mails come from; blank: DEFAULT_FROM_EMAIL.")
     )
     reply_to = models.EmailField(blank=True, help_text=_("Where customers' replies go."))
+    # Automation: playbooks' e-mails and the owner's morning digest.
+    inbound_secret = models.CharField(max_length=64, default=new_inbound_secret, editable=False)
+    weekly_email_cap = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("At most this many automated e-mails (playbooks and surveys) a week each."),
+    )
+    quiet_start = models.PositiveSmallIntegerField(
+        default=21,
+        validators=[MaxValueValidator(23)],
+        help_text=_("Quiet hours begin (the customer's time): no automated e-mail until they end."),
+    )
+    quiet_end = models.PositiveSmallIntegerField(
+        default=8, validators=[MaxValueValidator(23)], help_text=_("Quiet hours end.")
+    )
+    digest_to = models.EmailField(
+        blank=True, help_text=_("Where the morning digest and alerts go; blank: no e-mail.")
+    )
+    digest_webhook = models.URLField(
+        blank=True, help_text=_("Also post the digest to this Slack-compatible webhook URL.")
+    )
+    digest_threshold = models.PositiveSmallIntegerField(
+        default=10, help_text=_("Digest: show a KPI when it moved by at least this many percent.")
+    )
+    detractor_alert = models.BooleanField(
+        default=True, help_text=_("E-mail me at once when a detractor answers.")
+    )
+    digest_sent_on = models.DateField(null=True, editable=False)
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=django_settings.LANGUAGES,
+        help_text=_("Language of the digest and alerts; blank: LANGUAGE_CODE."),
+    )
 
     class Meta:
         db_table = "metrics_scoringsettings"
@@ -124,6 +163,10 @@ class AccountSettings(models.Model):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone or django_settings.TIME_ZONE)
+
+    @property
+    def owner_language(self) -> str:
+        return self.language or django_settings.LANGUAGE_CODE
 
     @property
     def currency_code(self) -> str:

@@ -1,9 +1,12 @@
 import os
+import socket
 import subprocess
 import sys
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -14,7 +17,7 @@ from rest_framework.test import APIClient
 from cs_platform.benchmarking import current_database_url
 from customers.models import Customer
 from feedback.models import Survey, SurveyInvitation
-from metrics.models import CustomerScore, ScoringRun
+from metrics.models import AccountSettings, CustomerScore, ScoringRun
 
 OWNER_PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,22 +153,22 @@ def scored():
     return run, customers
 
 
-@pytest.fixture
-def real_worker():
-    """A `celery worker` process on the test database and the configured Redis."""
+def service_env(**extra) -> dict:
+    """The environment for a process of ours (a worker, a command) on the test database."""
     if connection.vendor != "postgresql":
-        pytest.fail("the real-worker test needs DATABASE_URL to point at Postgres")
-    env = {
+        pytest.fail("a test with real processes needs DATABASE_URL to point at Postgres")
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cs_platform.test_settings",
         "DATABASE_URL": current_database_url(),
         "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **extra,
     }
-    from cs_platform.celery import app
 
-    app.control.purge()
-    app.conf.task_always_eager = False
-    worker = subprocess.Popen(
+
+def start_worker(name: str = "worker", **env) -> subprocess.Popen:
+    """A `celery worker` process (solo pool) on the test database and the configured Redis."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -174,6 +177,8 @@ def real_worker():
             "cs_platform",
             "worker",
             "--pool=solo",
+            "-n",
+            f"{name}@%h",
             "-Q",
             settings.CELERY_TASK_DEFAULT_QUEUE,
             "--without-gossip",
@@ -181,16 +186,83 @@ def real_worker():
             "--loglevel=INFO",
         ],
         cwd=ROOT,
-        env=env,
+        env=service_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    yield worker
-    app.conf.task_always_eager = True
-    if worker.poll() is None:
-        worker.terminate()
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
         try:
-            worker.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            process.kill()
+
+
+@pytest.fixture
+def real_workers():
+    """start(name, **env) -> a worker process; eager tasks are off until the test ends."""
+    from cs_platform.celery import app
+
+    app.control.purge()
+    app.conf.task_always_eager = False
+    started = []
+
+    def start(name="worker", **env):
+        started.append(start_worker(name, **env))
+        return started[-1]
+
+    yield start
+    app.conf.task_always_eager = True
+    for worker in started:
+        stop(worker)
+
+
+@pytest.fixture
+def real_worker(real_workers):
+    """One `celery worker` process on the test database and the configured Redis."""
+    return real_workers()
+
+
+class Inbox:
+    """What a real SMTP server on loopback (aiosmtpd) received, parsed."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    """Django's SMTP backend pointed at a real SMTP server on a free loopback port."""
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def account():
+    """The owner's business and sender settings."""
+    row = AccountSettings.load()
+    row.business_name, row.sender_name = "Northwind Records", "Mia Chen"
+    row.sender_email, row.reply_to = "mia@northwind.example", "help@northwind.example"
+    row.save()
+    return row

@@ -36,6 +36,7 @@ MERGE_FIELDS = [
     "comment",
     "owner",
     "business",
+    "why_link",
 ]
 GREETING = gettext_noop("Hi {first_name},")
 SIGNATURE = gettext_noop("Best regards,\n{owner}\n{business}")
@@ -79,6 +80,38 @@ DEFAULTS = {
             "have a minute, a short review or telling a friend would help us even more."
         ),
     ),
+    # The shipped playbooks' own e-mails.
+    "welcome": (
+        gettext_noop("Welcome to {business}"),
+        gettext_noop(
+            "Thank you for choosing us. I am {owner}, and I run {business} myself: if you "
+            "have any question while you settle in, reply to this e-mail and it comes "
+            "straight to me."
+        ),
+    ),
+    "tips": (
+        gettext_noop("Three tips to get the most out of {plan}"),
+        gettext_noop(
+            "A few days in, here is what our happiest customers did first: set up your "
+            "account the way you work, invite the people you work with, and tell us what "
+            "is missing. Reply with anything that is unclear."
+        ),
+    ),
+    "rescue": (
+        gettext_noop("Is everything all right?"),
+        gettext_noop(
+            "I noticed you have not been getting as much out of {business} lately. Is "
+            "something in the way? Reply and tell me; I would like to fix it for you."
+        ),
+    ),
+    "winback": (
+        gettext_noop("Sorry to see you go"),
+        gettext_noop(
+            "Your subscription has ended. Thank you for the time you were with us. Would "
+            "you tell me in one click why you left? It helps me make {business} better: "
+            "{why_link}\n\nIf you ever want to come back, just reply to this e-mail."
+        ),
+    ),
 }
 GENERIC = (
     gettext_noop("Checking in"),
@@ -113,20 +146,25 @@ def language_of(customer: Customer) -> str:
     return "zh-hans" if (customer.locale or "").startswith("zh") else "en"
 
 
-def merge_fields(item: FollowUp, owner: str, business: str) -> dict:
-    customer = item.customer
+def customer_fields(customer: Customer, owner: str, business: str, **extra) -> dict:
+    """The merge fields for one customer; `extra` adds the comment or the exit link."""
     last = customer.orders.exclude(kind="refund").order_by("-occurred_at").first()
-    comment = (item.reason_args or {}).get("comment", "")
     return {
         "first_name": (customer.name or "").split(" ")[0] or customer.name,
         "name": customer.name,
         "company": customer.company,
         "plan": customer.plan,
         "last_order": f"{timezone.localtime(last.occurred_at):%Y-%m-%d}" if last else "–",
-        "comment": comment,
+        "comment": "",
         "owner": owner,
         "business": business,
+        **extra,
     }
+
+
+def merge_fields(item: FollowUp, owner: str, business: str) -> dict:
+    comment = (item.reason_args or {}).get("comment", "")
+    return customer_fields(item.customer, owner, business, comment=comment)
 
 
 def template_for(rule: str, language: str) -> tuple[str, str]:
@@ -156,33 +194,66 @@ class Sender:
     reply_to: str
 
 
-def send(item: FollowUp, subject: str, body: str, sender: Sender) -> Interaction:
-    """E-mail the customer (plain text and HTML), then log it on the timeline with its
-    Message-ID and complete the item. A failure to send raises and leaves the item
-    open and nothing logged."""
-    customer = item.customer
-    domain = (sender.from_address.rsplit("@", 1)[-1] or "localhost").strip(">")
-    message_id = make_msgid(domain=domain)
-    message = EmailMultiAlternatives(
+def message(
+    customer: Customer,
+    subject: str,
+    body: str,
+    sender: Sender,
+    message_id: str,
+    unsubscribe_url: str = "",
+) -> EmailMultiAlternatives:
+    """Plain text and HTML. An automated e-mail (`unsubscribe_url`) carries the
+    unsubscribe link in both parts and the RFC 8058 one-click headers."""
+    headers = {"Message-ID": message_id}
+    html = linebreaks(escape(body))
+    if unsubscribe_url:
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        with translation.override(language_of(customer)):
+            footer = gettext("No more e-mails like this: %(url)s") % {"url": unsubscribe_url}
+            link = gettext("Unsubscribe")
+        body = f"{body}\n\n--\n{footer}"
+        html += f'<hr><p><small><a href="{escape(unsubscribe_url)}">{escape(link)}</a></small></p>'
+    email = EmailMultiAlternatives(
         subject=subject,
         body=body,
         from_email=sender.from_address,
         to=[customer.email],
         reply_to=[sender.reply_to] if sender.reply_to else None,
-        headers={"Message-ID": message_id},
+        headers=headers,
     )
-    message.attach_alternative(linebreaks(escape(body)), "text/html")
-    message.send()
+    email.attach_alternative(html, "text/html")
+    return email
+
+
+def log_sent(customer: Customer, subject: str, body: str, message_id: str) -> Interaction:
+    """The e-mail on the timeline as an outbound contact, with the Message-ID a reply
+    will name."""
+    return Interaction.objects.create(
+        customer=customer,
+        kind=InteractionKind.EMAIL,
+        direction=Direction.OUTBOUND,
+        occurred_at=timezone.now(),
+        subject=subject[:300],
+        body=body,
+        message_id=message_id,
+    )
+
+
+def domain_of(address: str) -> str:
+    return (address.rsplit("@", 1)[-1] or "localhost").strip(">")
+
+
+def send(
+    item: FollowUp, subject: str, body: str, sender: Sender, unsubscribe_url: str = ""
+) -> Interaction:
+    """E-mail the customer (plain text and HTML), then log it on the timeline with its
+    Message-ID and complete the item. A failure to send raises and leaves the item
+    open and nothing logged."""
+    message_id = make_msgid(domain=domain_of(sender.from_address))
+    message(item.customer, subject, body, sender, message_id, unsubscribe_url).send()
     with transaction.atomic():
-        logged = Interaction.objects.create(
-            customer=customer,
-            kind=InteractionKind.EMAIL,
-            direction=Direction.OUTBOUND,
-            occurred_at=timezone.now(),
-            subject=subject[:300],
-            body=body,
-            message_id=message_id,
-        )
+        logged = log_sent(item.customer, subject, body, message_id)
         actions.complete_followup(
             item, gettext("E-mailed: %(subject)s") % {"subject": subject}, log=False
         )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from customers.dashboard import digest
 from metrics import run as runs
 from metrics.models import AccountSettings, CustomerScore, ScoringRun
 
@@ -100,6 +101,9 @@ def finish_scoring(run_id: int) -> str:
     except Exception as exc:
         runs.fail(run, exc)
         raise
+    run.refresh_from_db(fields=["is_current", "as_of"])
+    if run.is_current and run.as_of == timezone.localdate():
+        digest.send_safely()
     return "succeeded"
 
 

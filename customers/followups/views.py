@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +18,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from cs_platform.filters import LenientFilterForm
-from customers.models import Customer, EmailTemplate, FollowUp, FollowUpRule, FollowUpStatus
+from customers.listing import find_customer
+from customers.models import (
+    TEMPLATE_CHOICES,
+    Customer,
+    EmailTemplate,
+    FollowUp,
+    FollowUpRule,
+    FollowUpStatus,
+    InboundEmail,
+)
+from customers.playbooks import actions as playbook_actions
+from customers.playbooks import links
 from metrics.models import AccountSettings
 
 from . import actions
@@ -77,17 +87,7 @@ class AddForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=300)
 
     def clean_customer(self):
-        text = self.cleaned_data["customer"].strip()
-        if text.isdigit() and (by_pk := Customer.objects.filter(pk=int(text)).first()):
-            return by_pk
-        matches = Customer.objects.filter(
-            Q(external_id=text) | Q(email__iexact=text) | Q(name__iexact=text)
-        )[:2]
-        if not matches:
-            raise forms.ValidationError(_("No customer has this e-mail, id or name."))
-        if len(matches) > 1:
-            raise forms.ValidationError(_("Several customers match: use the e-mail or id."))
-        return matches[0]
+        return find_customer(self.cleaned_data["customer"])
 
     def clean_due(self):
         due = self.cleaned_data["due"]
@@ -150,6 +150,7 @@ def queue(request):
         "page": page,
         "today": timezone.localdate(),
         "filtered": filters.is_valid() and any(filters.cleaned_data.values()),
+        "inbox_count": InboundEmail.objects.filter(customer__isnull=True, dismissed=False).count(),
         **_counts(request, shown, waiting),
     }
     if request.htmx and request.htmx.target == "queue-more":
@@ -193,10 +194,19 @@ def email(request, item_id):
         messages.info(request, _("This follow-up is done already."))
         return redirect("customer", item.customer_id)
     draft = outreach.draft(item, owner, account.business_name)
+    pending = playbook_actions.pending_draft(item)  # a playbook's e-mail to approve
+    if pending is not None:
+        draft = outreach.Draft(draft.language, pending.subject, pending.body)
     form = EmailForm(request.POST or None, initial={"subject": draft.subject, "body": draft.body})
     if request.method == "POST" and form.is_valid():
+        subject, body = form.cleaned_data["subject"], form.cleaned_data["body"]
         try:
-            outreach.send(item, form.cleaned_data["subject"], form.cleaned_data["body"], sender)
+            if pending is None:
+                outreach.send(item, subject, body, sender)
+            else:
+                unsubscribe = links.unsubscribe_url(item.customer)
+                sent = outreach.send(item, subject, body, sender, unsubscribe_url=unsubscribe)
+                playbook_actions.resolve_draft(pending, sent)
         except (smtplib.SMTPException, OSError) as exc:
             messages.error(request, _("The e-mail could not be sent: %(why)s") % {"why": exc})
         else:
@@ -213,7 +223,7 @@ def email(request, item_id):
 def templates(request):
     """Each rule's e-mail in English and Chinese, with the merge fields and a preview."""
     forms_by_rule = []
-    for rule, label in FollowUpRule.choices:
+    for rule, label in TEMPLATE_CHOICES:
         stored = EmailTemplate.objects.filter(rule=rule).first() or EmailTemplate(rule=rule)
         posted = request.method == "POST" and request.POST.get("rule") == rule
         form = TemplateForm(request.POST if posted else None, instance=stored, prefix=rule)
@@ -235,21 +245,24 @@ def templates(request):
 def template_preview(request):
     """The template as typed, filled in for a real customer of that rule (HTMX)."""
     rule, language = request.POST.get("rule", ""), request.POST.get("language", "en")
-    item = (
-        FollowUp.objects.select_related("customer").filter(rule=rule).order_by("-id").first()
-        or FollowUp.objects.select_related("customer").order_by("-id").first()
-    )
-    if item is None:
-        return HttpResponse(_("No follow-up yet to preview with."))
+    item = FollowUp.objects.select_related("customer").filter(rule=rule).order_by("-id").first()
+    customer = item.customer if item else Customer.objects.order_by("-id").first()
+    if customer is None:
+        return HttpResponse(_("No customer yet to preview with."))
     account = AccountSettings.cached()
     _sender, owner = outreach.sender_from(account, request.user)
-    fields = outreach.merge_fields(item, owner, account.business_name)
+    if item is not None:
+        fields = outreach.merge_fields(item, owner, account.business_name)
+    else:
+        fields = outreach.customer_fields(
+            customer, owner, account.business_name, why_link=links.why_url(customer)
+        )
     default_subject, default_body = outreach.template_for(rule, language)
     suffix = "zh" if language.startswith("zh") else "en"
     subject = request.POST.get(f"{rule}-subject_{suffix}") or default_subject
     body = request.POST.get(f"{rule}-body_{suffix}") or default_body
     context = {
-        "customer": item.customer,
+        "customer": customer,
         "subject": outreach.fill(subject, fields),
         "body": outreach.fill(body, fields),
     }
@@ -276,6 +289,8 @@ def done(request, item_id):
     note = form.cleaned_data["note"] if form.is_valid() else ""
     if item.status != "done":
         actions.complete_followup(item, note)
+        if pending := playbook_actions.pending_draft(item):  # closed without sending it
+            playbook_actions.resolve_draft(pending, sent=None)
     if request.htmx:
         return _item(request, item)
     messages.success(request, _("Marked done: %(customer)s") % {"customer": item.customer})

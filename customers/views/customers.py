@@ -19,7 +19,7 @@ from cs_platform import charts
 from cs_platform.csv_export import streaming_csv
 from metrics.models import CustomerScore, ScoringRun
 
-from .. import actions, timeline
+from .. import actions, inbound, timeline
 from ..dashboard.kpis import health_parts
 from ..imports.formats import CUSTOMER_COLUMNS, EXPORTED_SCORES
 from ..listing import PAGE_SIZE, SEARCH_COUNT_CAP, CustomerFilter, listed_customers
@@ -170,6 +170,8 @@ def customer_detail(request, customer_id):
         "more": more,
         "note_form": NoteForm(),
         "open_followups": customer.followups.not_done(),
+        "last_contact": inbound.last_contact(customer),
+        "enrolments": customer.enrolments.select_related("playbook")[:10],
     }
     return render(request, "customers/detail.html", context)
 

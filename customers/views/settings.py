@@ -27,7 +27,25 @@ PARAM_LABELS = {
 }
 
 
+AUTOMATION_FIELDS = [
+    "weekly_email_cap",
+    "quiet_start",
+    "quiet_end",
+    "digest_to",
+    "digest_webhook",
+    "digest_threshold",
+    "detractor_alert",
+    "language",
+]
+
+
 class SettingsForm(forms.ModelForm):
+    digest_webhook = forms.URLField(
+        label=gettext_lazy("Digest webhook (Slack-compatible)"),
+        required=False,
+        assume_scheme="https",
+        help_text=gettext_lazy("Also post the digest to this Slack-compatible webhook URL."),
+    )
     time_zone = forms.ChoiceField(
         label=gettext_lazy("Time zone"),
         choices=[("", gettext_lazy("Server default"))]
@@ -53,7 +71,7 @@ class SettingsForm(forms.ModelForm):
             "survey_link_days",
             "currency",
             "time_zone",
-        ]
+        ] + AUTOMATION_FIELDS
         labels = {
             "business_name": gettext_lazy("Business name"),
             "sender_name": gettext_lazy("Sender name"),
@@ -69,6 +87,14 @@ class SettingsForm(forms.ModelForm):
             "survey_recontact_days": gettext_lazy("Survey recontact window (days)"),
             "survey_link_days": gettext_lazy("Survey link lifetime (days)"),
             "currency": gettext_lazy("Currency (ISO code)"),
+            "weekly_email_cap": gettext_lazy("Automated e-mails a week, at most"),
+            "quiet_start": gettext_lazy("Quiet hours from (hour)"),
+            "quiet_end": gettext_lazy("Quiet hours until (hour)"),
+            "digest_to": gettext_lazy("Digest and alerts to"),
+            "digest_webhook": gettext_lazy("Digest webhook (Slack-compatible)"),
+            "digest_threshold": gettext_lazy("Digest: KPI moved by (%)"),
+            "detractor_alert": gettext_lazy("Alert me when a detractor answers"),
+            "language": gettext_lazy("Language of the digest"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -112,7 +138,10 @@ class SettingsForm(forms.ModelForm):
                     )
 
     def account_fields(self):
-        return [self[name] for name in self.Meta.fields]
+        return [self[name] for name in self.Meta.fields if name not in AUTOMATION_FIELDS]
+
+    def automation_fields(self):
+        return [self[name] for name in AUTOMATION_FIELDS]
 
     def weight_fields(self):
         return [self[f"weight_{part}"] for part in COMPONENTS]

@@ -26,7 +26,7 @@ CLAIMS = [
     ("cs_platform.asgi", "pages"),
     ("customers.dashboard", "pages"),
     ("customers.dashboard.*", "pages"),
-    ("customers.listing", "pages"),
+    ("customers.listing", "queue"),  # which customers a filter or saved segment holds
     ("customers.followups.views", "pages"),
     ("customers.followups.urls", "pages"),
     ("customers.followups.context_processors", "pages"),
@@ -46,6 +46,8 @@ CLAIMS = [
     ("*.pagebench", "pages"),
     # the follow-up queue
     ("customers.followups", "queue"),
+    ("customers.playbooks", "queue"),
+    ("customers.playbooks.*", "queue"),
     ("customers.followups.*", "queue"),
     # scoring
     ("metrics", "scoring"),

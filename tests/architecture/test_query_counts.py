@@ -10,7 +10,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.models import Customer, FollowUp, ImportJob, Interaction, Order
+from customers.models import (
+    Customer,
+    Enrolment,
+    FollowUp,
+    ImportJob,
+    InboundEmail,
+    Interaction,
+    Order,
+    Playbook,
+    StepRun,
+)
 from feedback.models import Survey, SurveyInvitation, SurveyResponse, SurveySend
 from metrics.models import CustomerScore, ScoringRun
 from segmentation.models import SavedSegment
@@ -37,6 +47,11 @@ PAGES = {
     "import": "/import/",
     "import-status": "/import/{job}/",
     "settings": "/settings/",
+    "inbox": "/inbox/",
+    "playbooks": "/playbooks/",
+    "playbook": "/playbooks/{playbook}/",
+    "playbook-edit": "/playbooks/{playbook}/edit/",
+    "playbook-new": "/playbooks/new/",
     "settings-run-status": "/settings/run/status/",
     "segments": "/segments/",
     "segment-create": "/segments/new/?plan=Pro",
@@ -63,6 +78,9 @@ NOT_PAGES = {
     "followup-template-preview",
     "settings-run",
     "segment-delete",
+    "inbox-assign",
+    "inbox-dismiss",
+    "playbook-switch",
 }
 
 
@@ -81,6 +99,13 @@ class Account:
         self.send = SurveySend.objects.create(survey=self.survey, audience="everyone")
         self.segment = SavedSegment.objects.create(name="Pro", filters={"plan": "Pro"})
         self.job = ImportJob.objects.create(kind="customers", original_name="c.csv")
+        self.playbook = Playbook.objects.create(
+            name="Renewal nudge",
+            trigger="rule",
+            trigger_value="renewal",
+            steps=[{"action": "email", "value": "renewal"}, {"action": "wait", "value": "3"}],
+            exits=["replied"],
+        )
         self.first = None
 
     def add(self, n: int) -> None:
@@ -109,6 +134,13 @@ class Account:
                 status="failed",
             )
             ImportJob.objects.create(kind="orders", original_name=f"o{i}.csv")
+            enrolment = Enrolment.objects.create(playbook=self.playbook, customer=customer, step=1)
+            StepRun.objects.create(enrolment=enrolment, step=0, action="email", status="sent")
+            InboundEmail.objects.create(
+                message_id=f"<m{InboundEmail.objects.count()}@x>",
+                from_address="stranger@example.org",
+                subject="Question",
+            )
             SurveySend.objects.create(survey=self.survey, audience="everyone")
 
     def _history(self, customer, when) -> None:
@@ -138,6 +170,7 @@ class Account:
     def data_strings(self) -> set[str]:
         """What the account's rows say (names, plans, subjects …): data, not UI text."""
         values = {"NPS", "Recommend us?", "Renews soon", "Slow support", "Help", "Pro", "vip"}
+        values |= {"Renewal nudge", "renewal", "Question", "stranger@example.org"}
         values |= {"slow support"}  # the comments' theme
         values |= {"c.csv", "o0.csv", "o1.csv", "o2.csv", "everyone"}
         for customer in Customer.objects.all():
@@ -151,6 +184,7 @@ class Account:
             job=self.job.pk,
             survey=self.survey.pk,
             segment=self.segment.pk,
+            playbook=self.playbook.pk,
             followup=FollowUp.objects.filter(customer=self.first).order_by("id").first().pk,
         )
 

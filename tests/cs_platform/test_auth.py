@@ -19,6 +19,12 @@ PUBLIC_NAMES = {
     "survey",
     "survey-unsubscribe",
     "survey-opened",
+    # an automated e-mail's unsubscribe link and the win-back exit question (signed tokens)
+    "email-unsubscribe",
+    "exit-question",
+    # the mail forwarder's endpoint: authenticated by its secret (test_inbound.py)
+    "inbound-email",
+    "inbound-email-secret",
 }
 
 

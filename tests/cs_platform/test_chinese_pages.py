@@ -71,6 +71,16 @@ CODES = {
     "k-means",
     "e-mail",
     "amount",
+    # names the owner types or configures as they are
+    "Slack",
+    "KPI",
+    "Webhook",
+    "body-mime",
+    "X-Inbound-Secret",
+    "detractor",
+    "nps",
+    "csat",
+    "ces",
 }
 SKIP_TAGS = {"script", "style", "code", "pre", "svg", "option", "textarea"}  # textarea: a draft
 LATIN = re.compile(r"[A-Za-z][A-Za-z_'-]*[A-Za-z]")

@@ -275,7 +275,7 @@ def test_unhappy_csat_and_hard_ces_also_close_the_loop(
 def test_the_unsubscribe_page_changes_nothing_on_get_and_unsubscribes_on_post(client, invite):
     invitation, token = invite(make_customer(email="Ana@Example.com"))
     page = client.get(f"/s/{token}/unsubscribe/")
-    assert page.status_code == 200 and "Yes, stop sending me surveys" in page.content.decode()
+    assert page.status_code == 200 and "Yes, stop sending them" in page.content.decode()
     assert not Unsubscribe.objects.exists()
     assert client.post(f"/s/{token}/unsubscribe/").status_code == 200
     assert Unsubscribe.objects.get().email == "ana@example.com"

@@ -2,54 +2,12 @@
 through Django's SMTP backend to a real SMTP server on loopback (aiosmtpd), logged on
 the timeline with its Message-ID, the item completed; templates edited with a preview."""
 
-import socket
-from email import message_from_bytes, policy
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from customers.models import EmailTemplate, FollowUp, Interaction
-from metrics.models import AccountSettings
-from tests.conftest import HTMX, make_customer
+from tests.conftest import HTMX, free_port, make_customer
 
 pytestmark = pytest.mark.django_db
-
-
-class Inbox:
-    def __init__(self):
-        self.received = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(message_from_bytes(envelope.original_content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    yield inbox
-    controller.stop()
-
-
-@pytest.fixture
-def account():
-    row = AccountSettings.load()
-    row.business_name, row.sender_name = "Northwind Records", "Mia Chen"
-    row.sender_email, row.reply_to = "mia@northwind.example", "help@northwind.example"
-    row.save()
-    return row
 
 
 def detractor(**customer):

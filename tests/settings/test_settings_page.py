@@ -39,6 +39,14 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
         "rule_renewal_days": 14,
         "rule_onboarding_days": "7, 14, 30",
         "rule_detractor_enabled": "on",
+        "weekly_email_cap": 3,
+        "quiet_start": 22,
+        "quiet_end": 7,
+        "digest_to": "mia@northwind.example",
+        "digest_webhook": "https://hooks.example/T0/B0",
+        "digest_threshold": 15,
+        "detractor_alert": "on",
+        "language": "zh-hans",
     }
     for rule, value in [
         ("detractor_due_days", 2),
@@ -55,11 +63,15 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
         form[f"rule_{rule}"] = value
     bad = owner_client.post("/settings/", {**form, "threshold_yellow": 80})
     assert owner_client.post("/settings/", {**form, "daily_capacity": 0}).status_code == 200
+    assert owner_client.post("/settings/", {**form, "quiet_end": 24}).status_code == 200
     assert bad.status_code == 200 and "Yellow must start below green." in bad.content.decode()
     assert owner_client.post("/settings/", form).status_code == 302
     account = AccountSettings.load()
     assert account.currency == "EUR" and account.zone.key == "Asia/Shanghai"
     assert account.daily_capacity == 6
+    assert (account.weekly_email_cap, account.quiet_start, account.quiet_end) == (3, 22, 7)
+    assert account.digest_to == "mia@northwind.example" and account.digest_threshold == 15
+    assert account.owner_language == "zh-hans" and account.detractor_alert
     assert account.from_address == "Northwind Records <mia@northwind.example>"
     assert account.health_weights["churn_risk"] == 2 and account.health_thresholds == {
         "green": 75,

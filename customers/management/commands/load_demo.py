@@ -102,6 +102,8 @@ class Command(BaseCommand):
         if not account.business_name:
             account.business_name = DEMO_BUSINESS
             account.reply_to = account.reply_to or "hello@northwind-records.example"
+            # The digest and alerts show in the console of `make run` (console e-mail).
+            account.digest_to = account.digest_to or "owner@northwind-records.example"
             account.save()
 
     def _survey_answers(self, customer_frame, order_frame, ids) -> int:

@@ -3,6 +3,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from customers.dashboard import digest
 from customers.followups.nightly import score_and_refresh
 from metrics.churn import RANKINGS
 from metrics.run import ScoringLocked
@@ -44,3 +45,5 @@ class Command(BaseCommand):
         )
         for stage, seconds in run.timings.items():
             self.stdout.write(f"  {stage:<20} {seconds:8.2f} s")
+        if as_of is None:  # a backfill is no news for the morning
+            digest.send_safely()
