@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from metrics.models import AccountSettings
 
-from .imports.formats import CUSTOMER_COLUMNS, FUTURE_SLACK, IN_THE_FUTURE
+from .imports.formats import CUSTOMER_COLUMNS, FUTURE_SLACK, IN_THE_FUTURE, TIME_ZONES
 from .imports.load import INTERACTION_COLUMNS, import_rows
 from .models import Customer, Interaction, Order, OrderKind
 
@@ -28,6 +28,11 @@ class CustomerSerializer(serializers.ModelSerializer):
     def validate_custom(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("must be a JSON object")
+        return value
+
+    def validate_time_zone(self, value):
+        if value and value not in TIME_ZONES:
+            raise serializers.ValidationError("is not a time zone, e.g. Asia/Shanghai")
         return value
 
     def validate_signup_date(self, value):

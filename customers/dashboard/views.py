@@ -4,12 +4,15 @@ from datetime import timedelta
 
 import pandas as pd
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cs_platform import charts
 from customers.followups import today as today_queue
+from customers.models import ChurnReason, Customer, Order, OrderKind
 from metrics import health
 from metrics.models import ScoringRun
 
@@ -113,4 +116,24 @@ def revenue(request):
             ),
             mrr_chart=charts.bars([(m["month"][2:], m["mrr"], "") for m in months], labels=6),
         )
+    context["lost_by_reason"] = lost_mrr_by_reason()
     return render(request, "dashboard/revenue.html", context)
+
+
+def lost_mrr_by_reason() -> list[dict]:
+    """The win-back answers: per reason for leaving, how many and the MRR they took with
+    them (each one's last subscription payment, or their MRR if they still have one)."""
+    last_payment = (
+        Order.objects.filter(customer=OuterRef("pk"), kind=OrderKind.SUBSCRIPTION)
+        .order_by("-occurred_at")
+        .values("amount")[:1]
+    )
+    rows = (
+        Customer.objects.exclude(churn_reason="")
+        .annotate(lost=Coalesce(Subquery(last_payment), F("mrr")))
+        .values("churn_reason")
+        .annotate(customers=Count("pk"), mrr=Sum("lost"))
+        .order_by("-mrr", "churn_reason")
+    )
+    labels = dict(ChurnReason.choices)
+    return [{**row, "label": labels.get(row["churn_reason"], row["churn_reason"])} for row in rows]

@@ -9,6 +9,7 @@ spreadsheet shows them.
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -154,6 +155,7 @@ CUSTOMER_COLUMNS = [
     "tags",
     "lifecycle_stage",
     "survey_opt_out",
+    "time_zone",
 ]
 # The scores a customer export adds after the import columns (the current run's; read
 # only: an import of an export skips them instead of storing them as custom fields).
@@ -180,6 +182,9 @@ LIFECYCLE_SYNONYMS = {
     "canceled": "churned",
     "lost": "churned",
 }
+
+
+TIME_ZONES = frozenset(zoneinfo.available_timezones())
 
 
 def validate_customers(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, Errors]:
@@ -229,6 +234,10 @@ def validate_customers(frame: pd.DataFrame, tz: str) -> tuple[pd.DataFrame, Erro
         raw = column(frame, "survey_opt_out")
         clean["survey_opt_out"], bad = parsing.parse_bools(raw)
         errors.add(bad, "survey_opt_out", raw, gettext_noop("must be yes/no, true/false or 1/0"))
+    if "time_zone" in frame.columns:
+        clean["time_zone"] = column(frame, "time_zone")
+        bad = clean["time_zone"].ne("") & ~clean["time_zone"].isin(TIME_ZONES)
+        errors.add(bad, "time_zone", clean["time_zone"], gettext_noop("is not a time zone"))
     known = {*CUSTOMER_COLUMNS, *EXPORTED_SCORES, "custom"}
     extra = [c for c in frame.columns if c not in known]
     if extra:

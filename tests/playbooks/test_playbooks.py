@@ -6,12 +6,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
 from customers.models import (
+    Customer,
     Enrolment,
     FollowUp,
+    ImportJob,
     Interaction,
     Playbook,
     StepRun,
@@ -202,9 +205,16 @@ def test_the_nps_playbook_sends_a_survey_with_its_own_unsubscribe(smtp, account,
     assert len(smtp.received) == 3
 
 
-def test_win_back_asks_why_and_the_answer_is_stored(client, smtp, account):
+def test_win_back_asks_why_and_the_answer_is_stored(client, owner_client, smtp, account):
     shipped("winback")
     hal = make_customer(name="Hal Berg", email="hal@example.com", churned_at=MORNING, mrr=0)
+    for month, amount in ((10, 20), (11, 35)):
+        hal.orders.create(
+            external_id=f"sub-{month}",
+            kind="subscription",
+            amount=amount,
+            occurred_at=MORNING.replace(month=month),
+        )
     runner.run(MORNING)
     assert smtp.received == []  # waits a day first
     runner.run(MORNING + timedelta(days=1))
@@ -220,6 +230,9 @@ def test_win_back_asks_why_and_the_answer_is_stored(client, smtp, account):
     hal.refresh_from_db()
     assert (hal.churn_reason, hal.churn_comment) == ("features", "")
     assert "win-back" in hal.tags
+    revenue = owner_client.get("/revenue/").content.decode()
+    lost = revenue.split('id="lost-by-reason"')[1]
+    assert "Missing features" in lost and '<td class="num">35</td>' in lost
     assert client.get("/why/1:forged/").status_code == 404
 
 
@@ -269,3 +282,25 @@ def test_the_weekly_cap_is_a_setting(smtp, account, nps):
     shipped("onboarding")
     assert runner.run(MORNING)["deferred"] == 1
     assert smtp.received == []
+
+
+def test_a_customers_time_zone_comes_in_by_import_and_api_and_is_checked(
+    api, owner_client, django_capture_on_commit_callbacks
+):
+    good = api.post(
+        "/api/customers/",
+        {"external_id": "tz-1", "email": "tz@example.com", "time_zone": "Asia/Tokyo"},
+        format="json",
+    )
+    assert good.status_code == 201 and good.json()["time_zone"] == "Asia/Tokyo"
+    bad = api.post(
+        "/api/customers/", {"external_id": "tz-2", "time_zone": "Mars/Base"}, format="json"
+    )
+    assert bad.status_code == 400 and "time_zone" in bad.json()
+    csv = b"external_id,email,time_zone\ntz-3,a@example.com,Europe/Paris\ntz-4,b@example.com,Nowhere\n"
+    upload = SimpleUploadedFile("c.csv", csv, content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post("/import/", {"kind": "customers", "file": upload})
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and any("time_zone" in str(e) for e in job.errors)
+    assert not Customer.objects.filter(external_id="tz-3").exists()  # all or nothing
