@@ -236,6 +236,13 @@ class Runner:
     connection: object
     counts: Counter = field(default_factory=Counter)
     surveys: dict = field(default_factory=dict)
+    templates: dict = field(default_factory=dict)
+
+    def template(self, key: str, language: str) -> tuple[str, str]:
+        """(subject, body) of a template, read once per run."""
+        if (key, language) not in self.templates:
+            self.templates[key, language] = outreach.template_for(key, language)
+        return self.templates[key, language]
 
     def sender(self) -> outreach.Sender:
         return outreach.Sender(self.account.from_address, self.account.reply_to)
@@ -303,7 +310,7 @@ def message_id(enrolment: Enrolment, account: AccountSettings) -> str:
 def _email(enrolment: Enrolment, runner: Runner, template: str, facts: Batch) -> None:
     customer, playbook = enrolment.customer, enrolment.playbook
     language = outreach.language_of(customer)
-    subject, body = outreach.template_for(template, language)
+    subject, body = runner.template(template, language)
     fields = outreach.customer_fields(
         customer, runner.owner(), runner.account.business_name, why_link=links.why_url(customer)
     )

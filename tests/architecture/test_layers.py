@@ -73,7 +73,13 @@ LATE_IMPORTS = {
     ("customers.views.settings", "customers.followups.tasks"),
 }
 # Benchmarks set Django up in their own processes before they may import models.
-LATE_IMPORT_MODULES = {"customers.bench", "customers.pagebench", "metrics.bench", "feedback.bench"}
+LATE_IMPORT_MODULES = {
+    "customers.bench",
+    "customers.pagebench",
+    "customers.playbooks.bench",
+    "metrics.bench",
+    "feedback.bench",
+}
 
 
 def matches(pattern: str, module: str) -> bool:

@@ -21,7 +21,7 @@ from customers.models import (
 )
 from customers.playbooks import links, runner
 from feedback.models import SurveyInvitation, Unsubscribe
-from metrics.models import AccountSettings, CustomerScore
+from metrics.models import AccountSettings, CustomerScore, ScoringRun
 from tests.conftest import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -304,3 +304,89 @@ def test_a_customers_time_zone_comes_in_by_import_and_api_and_is_checked(
     job = ImportJob.objects.get()
     assert job.status == "failed" and any("time_zone" in str(e) for e in job.errors)
     assert not Customer.objects.filter(external_id="tz-3").exists()  # all or nothing
+
+
+def test_each_trigger_finds_whom_it_says(scored):
+    from customers.playbooks import triggers
+    from segmentation.models import SavedSegment
+
+    run, (ana, bo, cy) = scored
+    now = timezone.now()
+
+    def found(trigger, value=""):
+        playbook = Playbook(name="t", trigger=trigger, trigger_value=value, steps=[])
+        return set(triggers.matching(playbook, now).values_list("pk", flat=True))
+
+    FollowUp.objects.create(customer=ana, rule="detractor", reason="NPS 2")
+    assert found("rule", "detractor") == {ana.pk}
+    segment = SavedSegment.objects.create(name="Pro", filters={"plan": "Pro"})
+    assert found("segment", str(segment.pk)) == {ana.pk, bo.pk}  # Ana and Bo are on Pro
+    Customer.objects.filter(pk=cy.pk).update(signup_date=now.date() - timedelta(days=7))
+    assert found("signup", "7") == {cy.pk} and found("signup", "3") == set()
+    Interaction.objects.create(
+        customer=bo, kind="ticket", opened_at=now - timedelta(days=3), resolved_at=now
+    )
+    assert found("ticket") == {bo.pk}
+    Customer.objects.filter(pk=cy.pk).update(churned_at=now - timedelta(hours=5))
+    assert found("cancelled") == {cy.pk}
+    assert found("red") == set()  # no earlier run: nobody has turned
+    earlier = ScoringRun.objects.create(
+        as_of=run.as_of - timedelta(days=1), status="succeeded", summary={}
+    )
+    for customer in (ana, bo):
+        CustomerScore.objects.create(
+            run=earlier, customer=customer, as_of=earlier.as_of, health_band="green"
+        )
+    assert found("red") == {ana.pk}  # red now, green the day before
+    CustomerScore.objects.filter(run=run, customer=bo).update(behaviour="active")
+    assert found("active") == {bo.pk}
+    entering = Playbook.objects.create(name="t", trigger="active", steps=[], reenter_days=90)
+    runner.enrol(entering, now)
+    assert not triggers.entering(entering, now).exists()
+    later = now + timedelta(days=91)
+    assert not triggers.entering(entering, later).exists()  # still in it
+    Enrolment.objects.update(state="finished")
+    assert set(triggers.entering(entering, later).values_list("pk", flat=True)) == {bo.pk}
+
+
+def steps_form(*steps, **fields) -> dict:
+    form = {
+        "name": "Nudge detractors",
+        "trigger": "rule",
+        "trigger_value": "detractor",
+        "exits": ["replied", "unsubscribed"],
+        "steps-TOTAL_FORMS": str(len(steps)),
+        "steps-INITIAL_FORMS": "0",
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "20",
+        **fields,
+    }
+    for n, (action, value) in enumerate(steps):
+        form[f"steps-{n}-action"], form[f"steps-{n}-value"] = action, value
+    return form
+
+
+def test_the_owner_builds_a_playbook_and_bad_steps_are_refused(owner_client):
+    bad = owner_client.post(
+        "/playbooks/new/", steps_form(("email", "nonsense"), ("wait", "soon"))
+    ).content.decode()
+    assert "Name an e-mail template" in bad and "The number of days to wait." in bad
+    assert not Playbook.objects.filter(name="Nudge detractors").exists()
+    posted = owner_client.post(
+        "/playbooks/new/",
+        steps_form(("email", "detractor"), ("wait", "2"), ("followup", "Call them"), review="on"),
+    )
+    playbook = Playbook.objects.get(name="Nudge detractors")
+    assert posted["Location"] == f"/playbooks/{playbook.pk}/"
+    assert playbook.steps == [
+        {"action": "email", "value": "detractor"},
+        {"action": "wait", "value": "2"},
+        {"action": "followup", "value": "Call them"},
+    ]
+    assert playbook.review and playbook.exits == ["replied", "unsubscribed"]
+    assert not playbook.enabled  # switched on only on purpose
+    page = owner_client.get(f"/playbooks/{playbook.pk}/").content.decode()
+    assert "Send the e-mail “detractor”" in page and "Wait 2 days" in page
+    owner_client.post(f"/playbooks/{playbook.pk}/switch/", {"enabled": "1"})
+    playbook.refresh_from_db()
+    assert playbook.enabled
