@@ -171,10 +171,14 @@ def send(now: datetime | None = None, force: bool = False) -> Digest | None:
     if not claimed and not force:
         return None
     cache.delete(CACHE_KEY)  # the cached row still holds the day before
-    with translation.override(account.owner_language):
-        digest = build(now)
-        text, html = render(digest)
-        _deliver(account, digest.subject, text, html)
+    try:
+        with translation.override(account.owner_language):
+            digest = build(now)
+            text, html = render(digest)
+            _deliver(account, digest.subject, text, html)
+    except Exception:  # not sent: give the day back, so the next try sends it
+        AccountSettings.objects.filter(pk=account.pk).update(digest_sent_on=account.digest_sent_on)
+        raise
     return digest
 
 
@@ -212,5 +216,9 @@ def detractor_alert(response: SurveyResponse) -> bool:
         }
         text = render_to_string("dashboard/email/alert.txt", context)
         html = render_to_string("dashboard/email/alert.html", context)
-        _deliver(account, subject, text, html)
+        try:
+            _deliver(account, subject, text, html)
+        except Exception:  # not sent: a retry may send it
+            SurveyResponse.objects.filter(pk=response.pk).update(alerted_at=None)
+            raise
     return True

@@ -34,7 +34,9 @@ def _raw_message(request) -> bytes:
             if name in request.POST:
                 return request.POST[name].encode("utf-8")
         return b""
-    return request.body
+    # Read the stream itself: a message with attachments is larger than the memory
+    # limit Django puts on request.body; MAX_MESSAGE_BYTES bounds it instead.
+    return request.read(MAX_MESSAGE_BYTES + 1)
 
 
 @csrf_exempt  # a mail forwarder has no session; the secret authenticates it
@@ -49,6 +51,8 @@ def receive(request, secret=""):
     if int(request.headers.get("Content-Length") or 0) > MAX_MESSAGE_BYTES:
         return JsonResponse({"detail": "The message is larger than 10 MB."}, status=413)
     raw = _raw_message(request)
+    if len(raw) > MAX_MESSAGE_BYTES:
+        return JsonResponse({"detail": "The message is larger than 10 MB."}, status=413)
     try:
         message, new = inbound.receive(raw)
     except inbound.NotAnEmail as exc:

@@ -13,6 +13,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from customers.dashboard import digest
 from customers.models import FollowUp
 from feedback.models import SurveyResponse
 from metrics.models import AccountSettings, ScoringRun
@@ -175,3 +176,13 @@ def test_the_nightly_run_sends_the_digest(owner_address):
     assert len(digests) == 1 and "to contact today" in digests[0].subject
     call_command("score", "--as-of", (timezone.localdate() - timedelta(days=28)).isoformat())
     assert len([m for m in mail.outbox if m.to == ["mia@northwind.example"]]) == 1
+
+
+def test_a_digest_the_smtp_server_refused_is_sent_on_the_next_try(settings, scored, owner_address):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    with pytest.raises(OSError):
+        digest.send()
+    assert AccountSettings.load().digest_sent_on is None  # the day is given back
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert digest.send() is not None and len(mail.outbox) == 1

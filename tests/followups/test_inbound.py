@@ -125,3 +125,20 @@ def test_a_message_that_is_nobodys_can_be_dismissed(client, owner_client):
 
 def test_the_inbox_requires_login(client):
     assert client.get("/inbox/").status_code == 302
+
+
+def test_a_message_with_a_large_attachment_is_filed_and_one_over_10_mb_is_refused(client):
+    customer = make_customer(email="gil@example.com")
+    message = EmailMessage()
+    message["From"], message["Subject"], message["Message-ID"] = (
+        "gil@example.com",
+        "Logs",
+        "<big@x>",
+    )
+    message.set_content("Here are the logs.")
+    message.add_attachment(b"x" * 4_000_000, maintype="application", subtype="octet-stream")
+    posted = client.post(url(), message.as_bytes(), content_type="message/rfc822")
+    assert posted.status_code == 202  # above Django's 2.5 MB in-memory limit
+    assert customer.interactions.get(direction="inbound").body == "Here are the logs."
+    huge = b"From: gil@example.com\r\n\r\n" + b"x" * (10 * 1024 * 1024)
+    assert client.post(url(), huge, content_type="message/rfc822").status_code == 413
