@@ -40,6 +40,9 @@ def personal_data(customer: Customer) -> dict:
             customer.survey_responses.values("kind", "score", "comment", "language", "responded_at")
         ),
         "follow_ups": list(customer.followups.values("rule", "reason", "status", "due", "outcome")),
+        "playbooks": list(
+            customer.enrolments.values("playbook__name", "state", "entered_at", "ended_at")
+        ),
         "exported_at": timezone.now(),
     }
 
