@@ -32,12 +32,23 @@ class Server:
     def __init__(self):
         self.received = []
         self.hold = False
-        self.held = threading.Event()
+        self.held = threading.Event()  # a client is held
+        self.holding = set()  # the clients held now
+
+    def wait_for_held(self, clients: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while len(self.holding) < clients:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         while self.hold:
+            self.holding.add(session.peer)
             self.held.set()
             await asyncio.sleep(0.05)
+        self.holding.discard(session.peer)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -84,7 +95,11 @@ def test_two_workers_at_once_send_each_email_once(real_workers, smtp_server, onb
     first = real_workers("first", **smtp_server.env)
     second = real_workers("second", **smtp_server.env)
     ready_both(timeout=60)
+    smtp_server.hold = True  # each worker's first e-mail waits until both are sending
     results = [run_playbooks.delay(), run_playbooks.delay()]
+    both = smtp_server.wait_for_held(clients=2, timeout=120)
+    smtp_server.hold = False
+    assert both, "the two workers were never sending at the same time"
     counts = [result.get(timeout=180) for result in results]
     sent = once_each(smtp_server.received)
     assert len(sent) == CUSTOMERS and set(sent.values()) == {1}, counts
