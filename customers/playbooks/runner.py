@@ -429,6 +429,7 @@ def _step(enrolment: Enrolment, runner: Runner, facts: Batch) -> None:
 def run(now: datetime | None = None) -> Counter:
     """Enrol, then do every step due by `now` (a day of steps in one call: a step that
     needs no waiting is followed by the next at once). Returns what happened."""
+    fixed = now
     now = now or timezone.now()
     account = AccountSettings.load()
     runner = Runner(now, account, get_connection())
@@ -438,17 +439,19 @@ def run(now: datetime | None = None) -> Counter:
         except Exception:  # one bad trigger never stops the others
             log.exception("playbook %s: enrolling failed", playbook.pk)
     try:
-        _run_due(runner)
+        _run_due(runner, fixed)
     finally:
         runner.connection.close()
     return runner.counts
 
 
-def _run_due(runner: Runner) -> None:
+def _run_due(runner: Runner, fixed: datetime | None) -> None:
     """Every due step, a batch at a time, over one SMTP connection (opened on the first
-    e-mail, reopened after a failure)."""
+    e-mail, reopened after a failure). On the clock (no `fixed` time), each batch is
+    claimed by the time of claiming: a runner enrolling at the same moment stamps its
+    enrolments a little later, and they are due too."""
     now = runner.now
-    while batch := claim(now):
+    while batch := claim(fixed or timezone.now()):
         facts = _facts(batch, now)
         for enrolment in batch:
             try:

@@ -99,7 +99,7 @@ def test_two_workers_at_once_send_each_email_once(real_workers, smtp_server, onb
     results = [run_playbooks.delay(), run_playbooks.delay()]
     both = smtp_server.wait_for_held(clients=2, timeout=120)
     smtp_server.hold = False
-    assert both, "the two workers were never sending at the same time"
+    assert both, f"the two workers were never sending at once:\n{tails(first, second)}"
     counts = [result.get(timeout=180) for result in results]
     sent = once_each(smtp_server.received)
     assert len(sent) == CUSTOMERS and set(sent.values()) == {1}, counts
@@ -107,6 +107,13 @@ def test_two_workers_at_once_send_each_email_once(real_workers, smtp_server, onb
     assert all(c.get("sent", 0) > 0 for c in counts), "one worker did everything"
     assert len({m["Message-ID"] for m in smtp_server.received}) == CUSTOMERS
     assert first.poll() is None and second.poll() is None
+
+
+def tails(*workers: subprocess.Popen) -> str:
+    """What the workers logged (they are stopped): why a test found no overlap."""
+    for worker in workers:
+        worker.terminate()
+    return "\n".join(worker.communicate(timeout=30)[0][-3000:] for worker in workers)
 
 
 def ready_both(timeout: float) -> None:
