@@ -1,9 +1,13 @@
 """REST API for customers, orders and interactions (serializers + viewsets)."""
 
+from datetime import UTC
+
 import django_filters
 import pandas as pd
+from django import forms
 from django.db import transaction
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -115,15 +119,51 @@ class InteractionSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, in UTC: Python reads offsets up to ±23:59, Postgres refuses
+    those beyond ±15:59, and a moment next to year 1 or 9999 may not fit in UTC."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+class YesNoField(forms.NullBooleanField):
+    """true or false; anything else is refused (400), not read as "no filter"."""
+
+    widget = forms.TextInput  # the usual widgets read any other value as "unknown"
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+
+class YesNoFilter(django_filters.BooleanFilter):
+    field_class = YesNoField
+
+
 class CustomerFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(method="filter_tag")
     signup_after = django_filters.DateFilter(field_name="signup_date", lookup_expr="gte")
     signup_before = django_filters.DateFilter(field_name="signup_date", lookup_expr="lte")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = MomentFilter(field_name="updated_at", lookup_expr="gte")
+    survey_opt_out = YesNoFilter()
 
     class Meta:
         model = Customer
-        fields = ["external_id", "email", "plan", "lifecycle_stage", "locale", "survey_opt_out"]
+        fields = ["external_id", "email", "plan", "lifecycle_stage", "locale"]
 
     def filter_tag(self, queryset, name, value):
         return queryset.with_tag(value)
@@ -131,8 +171,8 @@ class CustomerFilter(django_filters.FilterSet):
 
 class TimeRangeFilter(django_filters.FilterSet):
     customer = django_filters.CharFilter(field_name="customer__external_id")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = MomentFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = MomentFilter(field_name="occurred_at", lookup_expr="lt")
 
 
 class OrderFilter(TimeRangeFilter):
@@ -185,6 +225,7 @@ class OrderViewSet(viewsets.ModelViewSet):
             pd.DataFrame(
                 [{**item, "customer_external_id": item.get("customer", "")} for item in items]
             )
+            .astype(object)
             .fillna("")
             .astype(str)
             .astype(object)

@@ -38,6 +38,16 @@ _MONTH_FIRST = ["%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y"]
 _DAY_FIRST = ["%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y"]
 
 
+def _to_datetime(text: pd.Series, **options) -> pd.Series:
+    """pd.to_datetime in nanoseconds: pandas reads years outside 1677–2262 in a coarser
+    unit, which the nanosecond columns here cannot hold; such values are unreadable."""
+    parsed = pd.to_datetime(text, errors="coerce", **options)
+    low, high = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
+    utc = parsed if parsed.dt.tz is not None else parsed.dt.tz_localize("UTC")
+    parsed = parsed.where((utc > low) & (utc < high))
+    return parsed.dt.as_unit("ns")
+
+
 def parse_datetimes(raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
     """Parse ISO 8601 and common date(-time) formats into UTC timestamps.
 
@@ -52,13 +62,11 @@ def parse_datetimes(raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
 
     has_offset = text.str.contains(_OFFSET) & ~empty
     if has_offset.any():
-        result[has_offset] = pd.to_datetime(
-            text[has_offset], format="ISO8601", utc=True, errors="coerce"
-        )
+        result[has_offset] = _to_datetime(text[has_offset], format="ISO8601", utc=True)
     naive = ~has_offset & ~empty
     local = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if naive.any():
-        local[naive] = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        local[naive] = _to_datetime(text[naive], format="ISO8601")
         todo = naive & local.isna()
         if todo.any():
             slashed = text[todo].str.extract(r"^(\d{1,2})/(\d{1,2})/\d{2,4}")[0].dropna()
@@ -68,7 +76,7 @@ def parse_datetimes(raw: pd.Series, tz: str) -> tuple[pd.Series, pd.Series]:
                 todo = naive & local.isna()
                 if not todo.any():
                     break
-                local[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+                local[todo] = _to_datetime(text[todo], format=fmt)
         readable = naive & local.notna()
         if readable.any():
             result[readable] = (

@@ -297,3 +297,39 @@ def test_an_order_in_another_currency_is_refused(api):
     assert response.json()["currency"] == [
         "is not the account currency (USD): convert the amount to USD first"
     ]
+
+
+def test_odd_but_valid_moments_filter_and_impossible_ones_are_refused(api):
+    make_customer(external_id="c1")
+    far_offset = api.get("/api/customers/?updated_after=2020-01-01T00:00:00-22:39")
+    assert far_offset.status_code == 200 and far_offset.json()["count"] == 1
+    for path in (
+        "customers/?updated_after",
+        "orders/?occurred_after",
+        "interactions/?occurred_before",
+    ):
+        assert api.get(f"/api/{path}=0001-01-01T00:00:00%2B01:00").status_code == 400
+        assert api.get(f"/api/{path}=9999-12-31T23:59:59-01:00").status_code == 400
+
+
+def test_filters_and_paging_refuse_what_they_cannot_read(api):
+    make_customer(external_id="c1", survey_opt_out=True)
+    assert api.get("/api/customers/?survey_opt_out=true").json()["count"] == 1
+    assert api.get("/api/customers/?survey_opt_out=false").json()["count"] == 0
+    for query in ("survey_opt_out=maybe", "page_size=abc", "page_size=0", "page_size=1001"):
+        response = api.get(f"/api/customers/?{query}")
+        assert response.status_code == 400, query
+        assert query.split("=")[0] in response.json()
+
+
+def test_a_bulk_order_from_the_year_820_is_a_row_error_not_a_crash(api):
+    make_customer(external_id="c1")
+    order = {"external_id": "o1", "customer": "c1", "amount": "10", "currency": "USD"}
+    response = api.post(
+        "/api/orders/bulk/",
+        [{**order, "occurred_at": "0820-09-16T18:10:39.0-15:40"}],
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "occurred_at"
+    assert not Order.objects.exists()
