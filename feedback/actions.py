@@ -17,6 +17,11 @@ class AlreadyAnswered(Exception):
     """The answer was recorded more than the grace period ago and is final."""
 
 
+# What a submit did: a new answer, an answer changed within the grace period, or nothing
+# (the same score and comment again: a double submit).
+NEW, CHANGED, SAME = "new", "changed", "same"
+
+
 # The answer's hot path, in SQL (see record_response): two statements on SQLite, one on Postgres.
 INSERT_RESPONSE = """
     INSERT INTO feedback_surveyresponse (invitation_id, customer_id, kind, score, comment,
@@ -48,10 +53,11 @@ def record_response(
     after_commit: AfterAnswer | None = None,
 ):
     """Store the answer exactly once. The one-to-one key on the invitation settles
-    repeats and races: a later or simultaneous submit inserts nothing and only updates
-    the comment, within the grace period. Returns (response, created).
+    repeats and races: a later or simultaneous submit inserts nothing; within the grace
+    period it replaces the score and the comment. Returns (response, NEW | CHANGED | SAME).
 
-    `after_commit(response)` runs once a new answer or a changed comment is committed:
+    `after_commit(response)` runs once a new or changed answer is committed (a changed
+    one carries `previous_score`):
     the public page passes the follow-up queue's instant path there (the queue sits
     above the answers and this module never imports it).
 
@@ -92,27 +98,29 @@ def record_response(
                 if inserted:
                     cursor.execute(MARK_ANSWERED, params)
     if inserted is None:
-        return _update_comment(invitation, comment, now, after_commit), False
+        return _change_answer(invitation, score, comment, now, after_commit)
     response.pk, response._state.adding = inserted[0], False
     if after_commit is not None:
         transaction.on_commit(lambda: after_commit(response))
-    return response, True
+    return response, NEW
 
 
-def _update_comment(
-    invitation: SurveyInvitation, comment: str, now, after_commit: AfterAnswer | None
-) -> SurveyResponse:
-    """A repeat submit: the comment may still change within the grace period."""
+def _change_answer(
+    invitation: SurveyInvitation, score: int, comment: str, now, after_commit: AfterAnswer | None
+) -> tuple[SurveyResponse, str]:
+    """A repeat submit: within the grace period it replaces the score and the comment."""
     with transaction.atomic():
         response = SurveyResponse.objects.select_for_update().get(invitation=invitation)
         if now - response.responded_at > GRACE_PERIOD:
             raise AlreadyAnswered
-        if comment and comment != response.comment:
-            response.comment, response.sentiment = comment, sentiment(comment)
-            response.save(update_fields=["comment", "sentiment", "updated_at"])
-            if after_commit is not None:
-                transaction.on_commit(lambda: after_commit(response))
-    return response
+        if (score, comment) == (response.score, response.comment):
+            return response, SAME
+        response.previous_score = response.score
+        response.score, response.comment, response.sentiment = score, comment, sentiment(comment)
+        response.save(update_fields=["score", "comment", "sentiment", "updated_at"])
+        if after_commit is not None:
+            transaction.on_commit(lambda: after_commit(response))
+    return response, CHANGED
 
 
 def unsubscribe(invitation: SurveyInvitation) -> None:

@@ -254,6 +254,11 @@ class SurveyResponse(models.Model):
     def __str__(self):
         return f"{self.kind.upper()} {self.score} from {self.customer_id}"
 
+    @property
+    def is_final(self) -> bool:
+        """Past the grace period the answer can no longer be changed."""
+        return timezone.now() - self.responded_at > GRACE_PERIOD
+
 
 class Unsubscribe(models.Model):
     """An address that asked for no more surveys; honoured forever, even if an import

@@ -81,7 +81,13 @@ def survey_page(request, token):
             in_scale = preselected.isdigit() and low <= int(preselected) <= high
             context["selected"] = int(preselected) if in_scale else None
             if invitation.responded_at:
+                answer = invitation.response
+                if answer.is_final:
+                    return render(request, "feedback/thanks.html", {**context, "final": True})
                 context["answered"] = True
+                if context["selected"] is None:
+                    context["selected"] = answer.score
+                context["comment"] = answer.comment
             return render(request, "feedback/survey.html", context)
         form = AnswerForm(request.POST, scale=survey.scale)
         if not form.is_valid():
@@ -89,7 +95,7 @@ def survey_page(request, token):
             context["selected"] = None
             return render(request, "feedback/survey.html", context, status=400)
         try:
-            response, created = record_response(
+            response, outcome = record_response(
                 invitation,
                 form.cleaned_data["score"],
                 form.cleaned_data["comment"],
@@ -99,7 +105,7 @@ def survey_page(request, token):
         except AlreadyAnswered:
             return render(request, "feedback/thanks.html", {**context, "final": True})
         return render(
-            request, "feedback/thanks.html", {**context, "response": response, "created": created}
+            request, "feedback/thanks.html", {**context, "response": response, "outcome": outcome}
         )
 
 

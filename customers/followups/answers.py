@@ -15,7 +15,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from cs_platform.prepared import Prepared
-from customers.models import FollowUpRule, FollowUpStatus
+from customers.models import FollowUp, FollowUpRule, FollowUpStatus
 from feedback import scales
 from feedback.models import SurveyResponse
 from metrics.models import AccountSettings
@@ -59,8 +59,18 @@ def rule_for(kind: str, score: float) -> str | None:
 
 def follow_up(response: SurveyResponse) -> None:
     """Open (or bring up to date) the answer's item, if its rule is switched on. Safe
-    to run twice: the item is never doubled."""
+    to run twice: the item is never doubled. A changed answer (`previous_score`) first
+    withdraws the item its earlier score opened, if the new score falls under another
+    rule."""
     name = rule_for(response.kind, response.score)
+    previous = getattr(response, "previous_score", None)
+    if previous is not None and (earlier := rule_for(response.kind, previous)) not in (None, name):
+        FollowUp.objects.filter(
+            customer_id=response.customer_id,
+            rule=earlier,
+            status=FollowUpStatus.OPEN,
+            created_at__gte=response.responded_at,
+        ).delete()
     if name is None:
         return
     definition = rules.REGISTRY[name]

@@ -97,12 +97,43 @@ def test_an_answer_costs_a_fixed_few_statements(client, invite, django_capture_o
     assert FollowUp.objects.filter(rule="promoter").count() == 1
 
 
-def test_a_second_submit_updates_the_comment_not_a_second_answer(client, invite):
+def test_a_second_submit_replaces_score_and_comment_not_a_second_answer(client, invite):
     _, token = invite()
     client.post(f"/s/{token}/", {"score": "3"})
-    client.post(f"/s/{token}/", {"score": "10", "comment": "Support was slow"})
+    page = client.post(f"/s/{token}/", {"score": "10", "comment": "Support was quick after all"})
     answer = SurveyResponse.objects.get()
-    assert (answer.score, answer.comment) == (3, "Support was slow")
+    assert (answer.score, answer.comment) == (10, "Support was quick after all")
+    assert "Your answer has been updated." in page.content.decode()
+    # The same again (a double submit) changes nothing and says "recorded".
+    again = client.post(f"/s/{token}/", {"score": "10", "comment": "Support was quick after all"})
+    assert "Your answer has been recorded." in again.content.decode()
+    assert SurveyResponse.objects.get().updated_at == answer.updated_at
+
+
+def test_the_page_shows_the_answer_to_change_then_says_it_stands(client, invite):
+    _, token = invite()
+    client.post(f"/s/{token}/", {"score": "4", "comment": "Slow exports"})
+    page = client.get(f"/s/{token}/").content.decode()
+    assert 'value="4" checked' in page and ">Slow exports</textarea>" in page
+    assert "sending again replaces your answer" in page
+    SurveyResponse.objects.update(responded_at=timezone.now() - timedelta(hours=2))
+    closed = client.get(f"/s/{token}/").content.decode()
+    assert "your earlier answer stands" in closed and "<textarea" not in closed
+
+
+def test_a_changed_answer_moves_its_follow_up_to_the_new_score(
+    client, invite, django_capture_on_commit_callbacks
+):
+    invitation, token = invite()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/s/{token}/", {"score": "2", "comment": "Broken"})
+    assert FollowUp.objects.get(customer=invitation.customer).rule == "detractor"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/s/{token}/", {"score": "10", "comment": "Fixed already, thanks"})
+    assert list(FollowUp.objects.values_list("rule", flat=True)) == ["promoter"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/s/{token}/", {"score": "8", "comment": "Fixed already, thanks"})
+    assert not FollowUp.objects.exists()  # a passive: nothing to follow up
 
 
 def test_after_the_grace_period_the_answer_is_final(client, invite):
@@ -112,8 +143,8 @@ def test_after_the_grace_period_the_answer_is_final(client, invite):
     page = client.post(
         f"/s/{token}/", {"score": "0", "comment": "changed my mind"}
     ).content.decode()
-    assert "We already have your answer" in page
-    assert SurveyResponse.objects.get().comment == "ok"
+    assert "your earlier answer stands" in page
+    assert (SurveyResponse.objects.get().score, SurveyResponse.objects.get().comment) == (8, "ok")
 
 
 @pytest.mark.django_db(transaction=True)
