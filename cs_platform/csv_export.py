@@ -1,10 +1,14 @@
 """CSV downloads that are safe to open in a spreadsheet."""
 
 import csv
+import re
 
 from django.http import StreamingHttpResponse
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A separator a spreadsheet might split on, then a formula's first character: "a;=1+1"
+# opened with ";" as the separator is a cell "a" and a formula "=1+1".
+SPLIT_FORMULA = re.compile(r"[,;\t|][=+\-@\t\r]")
 
 
 def safe_cell(value) -> str:
@@ -12,7 +16,7 @@ def safe_cell(value) -> str:
     if value is None:
         return ""
     text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and (text.startswith(FORMULA_PREFIXES) or SPLIT_FORMULA.search(text)):
         return "'" + text
     return text
 

@@ -63,7 +63,9 @@ def rate_limited(scope: str, limit: int, window_seconds: int, methods=("GET", "P
             if request.method in methods:
                 key = f"rl:{scope}:{request.method}:{client_ip(request)}"
                 if not allow(key, limit * settings.RATE_LIMIT_FACTOR, window_seconds):
-                    return render(request, "feedback/too_many.html", status=429)
+                    response = render(request, "feedback/too_many.html", status=429)
+                    response["Retry-After"] = str(window_seconds)  # at most that long
+                    return response
             return view(request, *args, **kwargs)
 
         return wrapper
