@@ -19,4 +19,4 @@ RUN SECRET_KEY=build-only DJANGO_DEBUG=0 python manage.py collectstatic --noinpu
 RUN useradd --create-home --uid 1000 cs && mkdir -p /app/media && chown cs /app/media
 USER cs
 EXPOSE 8000
-CMD ["gunicorn", "cs_platform.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "cs_platform.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "cs_platform.gunicorn_logging.Logger"]
