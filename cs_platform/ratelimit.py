@@ -4,8 +4,9 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.shortcuts import render
+
+from .cache import ResilientRedisCache
 
 
 def client_ip(request) -> str:
@@ -26,7 +27,7 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _redis_client(backend: RedisCache):
+def _redis_client(backend: ResilientRedisCache):
     """The backend's Redis client, made once: Django's cache makes a new one on every
     call, and building one costs more than the round trip to Redis."""
     client = getattr(backend, "_rate_limit_client", None)
@@ -36,20 +37,29 @@ def _redis_client(backend: RedisCache):
 
 
 def allow(key: str, limit: int, window_seconds: int) -> bool:
-    """Count one hit for `key`; False once more than `limit` hits fall in the window."""
+    """Count one hit for `key`; False once more than `limit` hits fall in the window.
+    While Redis is down the count is kept in this process (cs_platform/cache.py)."""
     backend = caches["default"]
-    if isinstance(backend, RedisCache):
+    if isinstance(backend, ResilientRedisCache):
         # One round trip on the request path: INCR, and start the window on the first hit.
         full_key = backend.make_and_validate_key(key)
-        pipe = _redis_client(backend).pipeline(transaction=False)
-        count, _ = pipe.incr(full_key).expire(full_key, window_seconds, nx=True).execute()
-        return count <= limit
-    if cache.add(key, 1, timeout=window_seconds):
+
+        def on_redis() -> bool:
+            pipe = _redis_client(backend).pipeline(transaction=False)
+            count, _ = pipe.incr(full_key).expire(full_key, window_seconds, nx=True).execute()
+            return count <= limit
+
+        return backend.on_redis(on_redis, lambda: _count(backend.local, key, limit, window_seconds))
+    return _count(cache, key, limit, window_seconds)
+
+
+def _count(store, key: str, limit: int, window_seconds: int) -> bool:
+    if store.add(key, 1, timeout=window_seconds):
         return True
     try:
-        return cache.incr(key) <= limit
+        return store.incr(key) <= limit
     except ValueError:  # the window ended between add() and incr()
-        cache.add(key, 1, timeout=window_seconds)
+        store.add(key, 1, timeout=window_seconds)
         return True
 
 

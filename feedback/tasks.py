@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from cs_platform.broker import enqueue_or_run_here
 from metrics.models import AccountSettings
 
 from .models import SurveySend
@@ -20,7 +21,7 @@ def start_send(survey, audience: str, eligible: list[int], skipped) -> SurveySen
     """Record a send to the eligible customers (sending.eligibility) with its skip
     counts, and queue the e-mails once it is committed."""
     send = SurveySend.objects.create(survey=survey, audience=audience, skipped=dict(skipped))
-    transaction.on_commit(lambda: send_survey.delay(send.pk, eligible))
+    transaction.on_commit(lambda: enqueue_or_run_here(send_survey, send.pk, eligible))
     return send
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from cs_platform.broker import enqueue_or_run_here
 from cs_platform.ratelimit import rate_limited
 from customers.dashboard.tasks import detractor_alert
 from customers.followups.answers import follow_up_safely
@@ -43,9 +44,9 @@ def after_answer(response) -> None:
     if not scales.is_unhappy(response.kind, response.score):
         return
     try:
-        detractor_alert.delay(response.pk)
-    except Exception:  # no broker just now: the digest lists the answer tomorrow
-        log.exception("could not queue the detractor alert")
+        enqueue_or_run_here(detractor_alert, response.pk)
+    except Exception:  # the answer stands; the digest lists it tomorrow
+        log.exception("could not send the detractor alert")
 
 
 def _not_found(request):

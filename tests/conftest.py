@@ -266,3 +266,77 @@ def account():
     row.sender_email, row.reply_to = "mia@northwind.example", "help@northwind.example"
     row.save()
     return row
+
+
+class Served:
+    """A real gunicorn (the production logger class) on a migrated SQLite file."""
+
+    def __init__(self, directory: Path, **env):
+        self.directory = directory
+        self.env = {
+            "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+            "DATABASE_URL": f"sqlite:///{directory / 'db.sqlite3'}",
+            "DJANGO_DEBUG": "1",
+            "LOG_LEVEL": "INFO",
+            **env,
+        }
+        self.access_log, self.app_log = directory / "access.log", directory / "app.log"
+        self.base = f"http://127.0.0.1:{free_port()}"
+        self.process = None
+
+    def manage(self, *args) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        return done.stdout.decode()
+
+    def start(self) -> None:
+        import time
+        import urllib.request
+
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "cs_platform.wsgi",
+                "--bind",
+                self.base.removeprefix("http://"),
+                "--access-logfile",
+                str(self.access_log),
+                "--logger-class",
+                "cs_platform.gunicorn_logging.Logger",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stderr=self.app_log.open("w"),
+        )
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{self.base}/healthz/", timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return  # it answers (503 is still an answer)
+            except OSError:
+                time.sleep(0.1)
+        pytest.fail("gunicorn did not start:\n" + self.app_log.read_text())
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def served(tmp_path):
+    """served(**env) -> a migrated app under gunicorn, stopped after the test."""
+    started = []
+
+    def start(**env) -> Served:
+        app = Served(tmp_path, **env)
+        app.manage("migrate", "-v0")
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        app.stop()

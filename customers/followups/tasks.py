@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from cs_platform.broker import enqueue
 from customers.dashboard import digest
 from metrics import run as runs
 from metrics.models import AccountSettings, CustomerScore, ScoringRun
@@ -53,13 +54,18 @@ def start_scoring(chunks: int = 1, as_of: str | None = None, run_id: int | None 
     return f"run {run.pk} started in {chunks} chunk(s)"
 
 
+class QueueUnavailable(Exception):
+    """The broker cannot be reached, so a scoring run cannot start now."""
+
+
 def start_scoring_now() -> bool:
     """ "Run scoring now" from a page, never inside the request: a task for the worker,
     or without a broker (the embedded default) a thread of this process. Either way
     the run row is the lock, so a second start finds the first. In a thread the row is
     taken here, so the page shows the run at once. False: a run is in progress."""
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        start_scoring.delay()
+        if not enqueue(start_scoring):  # the chord needs the broker: no thread fallback
+            raise QueueUnavailable
         return True
     try:
         run = runs.start_run(timezone.localdate())

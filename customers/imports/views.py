@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from cs_platform.broker import enqueue_or_run_here
 from customers.models import ImportJob
 
 from .load import preview
@@ -44,7 +45,7 @@ def import_upload(request):
             original_name=upload.name[:255],
             created_by=request.user,
         )
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        transaction.on_commit(lambda: enqueue_or_run_here(run_import, job.pk))
         return redirect("import-status", job_id=job.pk)
     return render(
         request, "imports/upload.html", {"form": form, "jobs": ImportJob.objects.all()[:10]}

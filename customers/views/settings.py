@@ -217,13 +217,21 @@ def run_now(request):
     """Start a scoring run in the background (a Celery task, or a thread without a
     broker); the status box then polls its progress."""
     # Imported here: the scoring code (scikit-learn, scipy) stays out of web workers.
-    from customers.followups.tasks import start_scoring_now
+    from customers.followups.tasks import QueueUnavailable, start_scoring_now
 
     running = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).exists()
-    if not running and start_scoring_now():
-        messages.success(request, _("Scoring run started."))
+    try:
+        started = not running and start_scoring_now()
+    except QueueUnavailable:
+        messages.error(
+            request,
+            _("The task queue (Redis) cannot be reached just now. Try again in a minute."),
+        )
     else:
-        messages.error(request, _("A scoring run is already in progress."))
+        if started:
+            messages.success(request, _("Scoring run started."))
+        else:
+            messages.error(request, _("A scoring run is already in progress."))
     if request.htmx:
         return render(
             request,
