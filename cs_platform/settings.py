@@ -253,6 +253,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
         "kwargs": {"chunks": env_int("SCORING_CHUNKS", 1)},
     },
+    # A run whose worker died is given up and started afresh (no heartbeat for 3 min).
+    "watch-scoring": {
+        "task": "metrics.watch_scoring",
+        "schedule": 60,
+        "kwargs": {"chunks": env_int("SCORING_CHUNKS", 1)},
+    },
     "survey-reminders": {"task": "feedback.send_reminders", "schedule": 60 * 60},
     "playbooks": {"task": "customers.run_playbooks", "schedule": 15 * 60},
     "morning-digest": {"task": "customers.send_digest", "schedule": 60 * 60},
@@ -275,6 +281,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cs@localhost")
 # Public address of this site, for the links in survey e-mails.
+# A scoring run's process stamps its heartbeat this often; a run without one for
+# SCORING_ABANDONED_SECONDS died (killed, out of memory) and is given up.
+SCORING_HEARTBEAT_SECONDS = env_int("SCORING_HEARTBEAT_SECONDS", 30)
+SCORING_ABANDONED_SECONDS = env_int("SCORING_ABANDONED_SECONDS", 180)
 # A playbook step claimed by a runner that then died is taken over after this long.
 PLAYBOOK_LEASE_SECONDS = env_int("PLAYBOOK_LEASE_SECONDS", 10 * 60)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

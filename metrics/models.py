@@ -215,6 +215,9 @@ class ScoringRun(models.Model):
     is_current = models.BooleanField(default=False)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Stamped every SCORING_HEARTBEAT_SECONDS by the process doing the work: a running
+    # run without one for SCORING_ABANDONED_SECONDS died with its process.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     customers = models.PositiveIntegerField(default=0)
     progress = models.PositiveIntegerField(default=0, help_text="customers written so far")
     timings = models.JSONField(default=dict, blank=True)  # stage -> seconds

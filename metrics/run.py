@@ -10,8 +10,10 @@ overlap.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
+import threading
 import traceback
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -19,7 +21,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import scoring, tables
@@ -40,19 +43,77 @@ SwitchOver = Callable[[ScoringRun, pd.DataFrame], object]
 
 
 def start_run(as_of: date) -> ScoringRun:
-    """Create the run row, which takes the lock. A run stuck in "running" for longer
-    than a task's hard time limit died with its worker: it is marked failed."""
-    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
-    ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING, started_at__lt=stale).update(
-        status=ScoringRun.Status.FAILED,
-        error="abandoned: the worker stopped",
-        finished_at=timezone.now(),
-    )
+    """Create the run row, which takes the lock, after releasing the lock of a run
+    whose process died (reap_abandoned)."""
+    reap_abandoned()
     try:
         with transaction.atomic():
-            return ScoringRun.objects.create(as_of=as_of)
+            return ScoringRun.objects.create(as_of=as_of, heartbeat_at=timezone.now())
     except IntegrityError as exc:
         raise ScoringLocked("another scoring run is in progress") from exc
+
+
+ABANDONED = "abandoned: no heartbeat for {seconds} s (its worker died)"
+
+
+def reap_abandoned() -> list[ScoringRun]:
+    """Mark failed every run still "running" without a heartbeat for
+    SCORING_ABANDONED_SECONDS (killed, out of memory, machine restarted) and remove its
+    half-written rows; the previous run stays current. Returns the runs reaped."""
+    seconds = settings.SCORING_ABANDONED_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    reaped = []
+    for run in ScoringRun.objects.filter(silent, status=ScoringRun.Status.RUNNING):
+        taken = ScoringRun.objects.filter(silent, pk=run.pk, status=ScoringRun.Status.RUNNING)
+        if taken.update(
+            status=ScoringRun.Status.FAILED,
+            error=ABANDONED.format(seconds=seconds),
+            finished_at=timezone.now(),
+            fitted_state=None,
+        ):
+            CustomerScore.objects.filter(run=run).delete()
+            log.warning("scoring run %s abandoned: no heartbeat for %s s", run.pk, seconds)
+            reaped.append(run)
+    return reaped
+
+
+def beat(run_id: int) -> None:
+    ScoringRun.objects.filter(pk=run_id, status=ScoringRun.Status.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
+
+
+@contextlib.contextmanager
+def heartbeat(run_id: int):
+    """While the block runs, stamp the run's heartbeat every SCORING_HEARTBEAT_SECONDS
+    from a thread of this process, so a long single step (a model fit) keeps it alive
+    and a dead process stops it. (Not on an in-memory SQLite test database, which a
+    second connection cannot write beside the test's transaction; the stages stamp it
+    there.)"""
+    beat(run_id)
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        yield
+        return
+    stop = threading.Event()
+
+    def keep_beating():
+        try:
+            while not stop.wait(settings.SCORING_HEARTBEAT_SECONDS):
+                try:
+                    beat(run_id)
+                except DatabaseError:  # the next beat tries again
+                    log.warning("scoring run %s: heartbeat not written", run_id)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=keep_beating, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def run_scoring(
@@ -66,13 +127,14 @@ def run_scoring(
     as_of = as_of or timezone.localdate()
     run = start_run(as_of)
     try:
-        fitted = fit(run)
-        ids = fitted.facts.index
-        for start in range(0, len(ids), chunk_size):
-            score_and_write(run, fitted, ids[start : start + chunk_size])
-            if progress:
-                progress(min(start + chunk_size, len(ids)), len(ids))
-        finalize(run, fitted, on_switch_over)
+        with heartbeat(run.pk):
+            fitted = fit(run)
+            ids = fitted.facts.index
+            for start in range(0, len(ids), chunk_size):
+                score_and_write(run, fitted, ids[start : start + chunk_size])
+                if progress:
+                    progress(min(start + chunk_size, len(ids)), len(ids))
+            finalize(run, fitted, on_switch_over)
     except BaseException as exc:  # Ctrl-C too: never leave the lock behind
         fail(run, exc)
         raise
@@ -88,7 +150,9 @@ def fit(run: ScoringRun) -> scoring.Fitted:
     watch.lap("read")
 
     def show(timings: dict) -> None:  # each finished stage, for the progress display
-        ScoringRun.objects.filter(pk=run.pk).update(timings={**watch.timings, **timings})
+        ScoringRun.objects.filter(pk=run.pk).update(
+            timings={**watch.timings, **timings}, heartbeat_at=timezone.now()
+        )
 
     show({})
     fitted = scoring.fit_population(
@@ -111,7 +175,9 @@ def score_and_write(run: ScoringRun, fitted: scoring.Fitted, ids) -> int:
     timings["score_and_write"] = round(
         timings.get("score_and_write", 0) + (timezone.now() - started).total_seconds(), 3
     )
-    ScoringRun.objects.filter(pk=run.pk).update(progress=run.progress + written, timings=timings)
+    ScoringRun.objects.filter(pk=run.pk).update(
+        progress=run.progress + written, timings=timings, heartbeat_at=timezone.now()
+    )
     return written
 
 
@@ -146,6 +212,12 @@ def finalize(
     # replaces the current scores nor touches today's queue.
     backfill = ScoringRun.objects.filter(is_current=True, as_of__gt=run.as_of).exists()
     with transaction.atomic():
+        # A run given up as abandoned (its process was only slow) never becomes current.
+        still_running = ScoringRun.objects.select_for_update().filter(
+            pk=run.pk, status=ScoringRun.Status.RUNNING
+        )
+        if not still_running.exists():
+            raise RuntimeError(f"scoring run {run.pk} was given up before it finished")
         if not backfill:
             ScoringRun.objects.filter(is_current=True).update(is_current=False)
         ScoringRun.objects.filter(pk=run.pk).update(

@@ -166,8 +166,9 @@ def service_env(**extra) -> dict:
     }
 
 
-def start_worker(name: str = "worker", **env) -> subprocess.Popen:
-    """A `celery worker` process (solo pool) on the test database and the configured Redis."""
+def start_worker(name: str = "worker", pool: str = "solo", **env) -> subprocess.Popen:
+    """A `celery worker` process (solo pool, or prefork with one child) on the test
+    database and the configured Redis."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -176,7 +177,8 @@ def start_worker(name: str = "worker", **env) -> subprocess.Popen:
             "-A",
             "cs_platform",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            "--concurrency=1",
             "-n",
             f"{name}@%h",
             "-Q",
@@ -211,8 +213,8 @@ def real_workers():
     app.conf.task_always_eager = False
     started = []
 
-    def start(name="worker", **env):
-        started.append(start_worker(name, **env))
+    def start(name="worker", pool="solo", **env):
+        started.append(start_worker(name, pool, **env))
         return started[-1]
 
     yield start

@@ -219,9 +219,8 @@ def run_now(request):
     # Imported here: the scoring code (scikit-learn, scipy) stays out of web workers.
     from customers.followups.tasks import QueueUnavailable, start_scoring_now
 
-    running = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).exists()
     try:
-        started = not running and start_scoring_now()
+        started = start_scoring_now()
     except QueueUnavailable:
         messages.error(
             request,

@@ -70,15 +70,54 @@ def test_two_runs_never_overlap(shop_db):
         call_command("score", "--as-of", DAY.isoformat())
 
 
-def test_a_run_abandoned_by_a_dead_worker_does_not_block_forever(shop_db, settings):
-    from django.utils import timezone
-
-    stuck = ScoringRun.objects.create(as_of=DAY)
-    ScoringRun.objects.filter(pk=stuck.pk).update(started_at=timezone.now() - timedelta(days=1))
-    run = runs.run_scoring(as_of=DAY)
-    assert run.is_current
+def test_a_run_abandoned_by_a_dead_worker_does_not_block_forever(shop_db):
+    previous = runs.run_scoring(as_of=DAY - timedelta(days=1))
+    stuck = ScoringRun.objects.create(as_of=DAY, heartbeat_at=timezone.now())
+    CustomerScore.objects.create(run=stuck, as_of=DAY, customer=Customer.objects.first(), health=50)
+    # Beating a minute ago: alive, it keeps the lock.
+    ScoringRun.objects.filter(pk=stuck.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(runs.ScoringLocked):
+        runs.run_scoring(as_of=DAY)
+    # Silent for longer than SCORING_ABANDONED_SECONDS (180): it died, and is given up.
+    ScoringRun.objects.filter(pk=stuck.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=4)
+    )
+    assert [run.pk for run in runs.reap_abandoned()] == [stuck.pk]
     stuck.refresh_from_db()
-    assert stuck.status == "failed" and "abandoned" in stuck.error
+    assert stuck.status == "failed" and stuck.error.startswith("abandoned: no heartbeat for 180 s")
+    assert not CustomerScore.objects.filter(run=stuck).exists()
+    assert ScoringRun.objects.current() == previous  # the previous scores stay current
+    assert runs.run_scoring(as_of=DAY).is_current
+
+
+def test_a_run_stamps_its_heartbeat_as_it_goes(shop_db, monkeypatch):
+    stamps = []
+    beat = runs.beat
+    monkeypatch.setattr(runs, "beat", lambda run_id: stamps.append(run_id) or beat(run_id))
+    run = runs.run_scoring(as_of=DAY)
+    assert stamps == [run.pk]  # on entering; then every stage and chunk stamps it
+    assert run.heartbeat_at > run.started_at
+
+
+def test_the_watchdog_gives_up_a_dead_run_and_starts_a_fresh_one(shop_db):
+    previous = runs.run_scoring(as_of=DAY - timedelta(days=1))
+    dead = ScoringRun.objects.create(as_of=DAY)
+    ScoringRun.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    assert tasks.watch_scoring() == f"restarted {DAY.isoformat()}"
+    fresh = ScoringRun.objects.current()
+    assert fresh != previous and fresh.as_of == DAY and fresh.status == "succeeded"
+    assert tasks.watch_scoring() == "nothing abandoned"
+
+
+def test_the_watchdog_stops_restarting_a_run_that_always_dies(shop_db):
+    for _ in range(tasks.RESTARTS_PER_DAY):
+        ScoringRun.objects.create(as_of=DAY, status="failed", error="abandoned: no heartbeat")
+    dead = ScoringRun.objects.create(as_of=DAY)
+    ScoringRun.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    assert tasks.watch_scoring() == "nothing abandoned"
+    assert not ScoringRun.objects.filter(status="running").exists()
 
 
 def test_rerunning_the_same_day_is_idempotent(shop_db):
