@@ -202,6 +202,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploaded CSV files above this are refused (split the file): validating one costs time
+# and memory in proportion to its size.
+IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 50)
+FILE_UPLOAD_HANDLERS = [
+    "cs_platform.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024  # JSON bodies of the bulk API
 
 # Redis, when given, is the Celery broker, the result store and the shared cache

@@ -1,6 +1,7 @@
 """The import pages: upload a CSV, then watch it validate and load (HTMX polling)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,17 +27,40 @@ class ImportForm(forms.Form):
     )
     file = forms.FileField(label=_("CSV file (UTF-8)"))
 
+    def __init__(self, *args, too_large=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large
+
     def clean_file(self):
-        upload = self.cleaned_data["file"]
+        upload = self.cleaned_data.get("file")
+        if upload is None:
+            return upload
         if not upload.name.lower().endswith((".csv", ".txt")):
             raise forms.ValidationError(_("Upload a .csv file."))
         return upload
+
+    def clean(self):
+        if self.too_large:  # the upload handler stopped keeping the file
+            self.errors.pop("file", None)
+            self.add_error("file", too_large_message())
+        return super().clean()
+
+
+def too_large_message() -> str:
+    return _(
+        "The file is larger than %(limit)s MB. Split it into smaller files (for example "
+        "one per year) and import them one after another."
+    ) % {"limit": settings.IMPORT_MAX_MB}
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def import_upload(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(
+        request.POST or None,
+        request.FILES or None,
+        too_large=getattr(request, "upload_too_large", False),
+    )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         job = ImportJob.objects.create(
