@@ -202,6 +202,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# `manage.py backup` and the nightly backup write here and keep the newest BACKUP_KEEP.
+BACKUP_DIR = env_str("BACKUP_DIR", str(BASE_DIR / "backups"))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 # Uploaded CSV files above this are refused (split the file): validating one costs time
 # and memory in proportion to its size.
 IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 50)
@@ -268,6 +271,7 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"chunks": env_int("SCORING_CHUNKS", 1)},
     },
     "survey-reminders": {"task": "feedback.send_reminders", "schedule": 60 * 60},
+    "nightly-backup": {"task": "customers.nightly_backup", "schedule": 24 * 60 * 60},
     "playbooks": {"task": "customers.run_playbooks", "schedule": 15 * 60},
     "morning-digest": {"task": "customers.send_digest", "schedule": 60 * 60},
     "purge-finished-import-files": {
