@@ -31,6 +31,15 @@ def _decimal_needs_a_digit(node) -> None:
             _decimal_needs_a_digit(value)
 
 
+def _decimals_may_be_numbers(schema: dict) -> None:
+    """A request's decimal may come as a JSON number too (DRF reads 19.9 as well as
+    "19.90"): say so, or a client sending numbers breaks the contract."""
+    for name, prop in list(schema.get("properties", {}).items()):
+        if prop.get("format") == "decimal":
+            nullable = {"nullable": True} if prop.pop("nullable", False) else {}
+            schema["properties"][name] = {"oneOf": [prop, {"type": "number"}], **nullable}
+
+
 def _response(description: str, schema_name: str) -> dict:
     return {
         "description": description,
@@ -45,6 +54,9 @@ def document_errors(result, generator, request, public):
     schemas["Error"] = ERROR
     schemas["ValidationError"] = INVALID
     _decimal_needs_a_digit(schemas)
+    for name, schema in schemas.items():
+        if name.endswith("Request"):
+            _decimals_may_be_numbers(schema)
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})

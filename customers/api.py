@@ -5,7 +5,7 @@ from datetime import UTC
 import django_filters
 import pandas as pd
 from django import forms
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema
@@ -20,8 +20,25 @@ from .imports.load import INTERACTION_COLUMNS, import_rows
 from .models import Customer, Interaction, Order, OrderKind
 
 
-class CustomerSerializer(serializers.ModelSerializer):
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+class TextField(serializers.CharField):
+    """A JSON string, as the schema says: a number is refused, not turned into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: TextField,
+        models.TextField: TextField,
+    }
+
+
+class CustomerSerializer(StrictSerializer):
+    tags = serializers.ListField(child=TextField(max_length=50), required=False)
 
     class Meta:
         model = Customer
@@ -45,7 +62,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         return value
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(StrictSerializer):
     customer = serializers.SlugRelatedField(
         slug_field="external_id",
         queryset=Customer.objects.all(),
@@ -96,7 +113,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(StrictSerializer):
     customer = serializers.SlugRelatedField(
         slug_field="external_id",
         queryset=Customer.objects.all(),
@@ -221,6 +238,8 @@ class OrderViewSet(viewsets.ModelViewSet):
             return Response({"detail": "At most 10,000 orders per request."}, status=400)
         if not all(isinstance(item, dict) for item in items):
             return Response({"detail": "Every item must be a JSON object."}, status=400)
+        if wrong := _not_text(items):
+            return Response({"detail": "Some values are not strings.", "errors": wrong}, status=400)
         rows = (
             pd.DataFrame(
                 [{**item, "customer_external_id": item.get("customer", "")} for item in items]
@@ -249,6 +268,19 @@ class OrderViewSet(viewsets.ModelViewSet):
             {"created": report.created, "updated": report.changed, "unchanged": report.unchanged},
             status=status.HTTP_201_CREATED,
         )
+
+
+TEXT_FIELDS = ("external_id", "customer", "occurred_at", "currency", "kind")
+
+
+def _not_text(items: list[dict]) -> list[dict]:
+    """The items' values that must be JSON strings (as the schema says) but are not."""
+    return [
+        {"index": index, "field": name, "message": "must be a string"}
+        for index, item in enumerate(items)
+        for name in TEXT_FIELDS
+        if name in item and not isinstance(item[name], str)
+    ][:100]
 
 
 def _api_field(column: str) -> str:

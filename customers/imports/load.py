@@ -9,6 +9,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +24,7 @@ from . import formats
 from .formats import Errors
 
 KINDS = ("customers", "orders", "interactions")
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000  # rows validated at once: bounds the memory of an import
 
 
 class Progress:
@@ -178,74 +179,161 @@ def read_chunks(binary):
 
 def import_csv(kind: str, binary, currency: str, progress: Progress | None = None) -> ImportReport:
     """Validate the whole CSV file; if every row is valid, write it in one transaction.
-    `currency`: the account's (Settings); orders in another one are refused."""
+    `currency`: the account's (Settings); orders in another one are refused. The file
+    is read twice (validate, then write), so memory stays bounded by a chunk."""
     progress = progress or Progress()
     progress.start("validating", count_lines(binary))
+
+    def again():
+        binary.seek(0)
+        return read_chunks(binary)
+
     try:
-        return import_rows(kind, read_chunks(binary), currency, progress)
+        return import_rows(kind, again(), currency, progress, again=again)
     except UnreadableFile as exc:
         report = ImportReport(kind=kind, error_count=1)
         report.errors = [formats.RowError(1, "", "", str(exc)).as_dict()]
         return report
 
 
+def _validate(kind: str, chunk: pd.DataFrame, currency: str, report: ImportReport):
+    tz = settings.TIME_ZONE
+    if kind == "customers":
+        return formats.validate_customers(chunk, tz)
+    if kind == "orders" and formats.is_stripe_export(chunk.columns):
+        report.layout = "stripe"
+        clean, errors, skipped = formats.validate_stripe_charges(chunk, currency)
+        report.skipped += skipped
+        return clean, errors
+    if kind == "orders":
+        return formats.validate_orders(chunk, tz, currency)
+    return formats.validate_interactions(chunk, tz)
+
+
 def import_rows(
-    kind: str, chunks, currency: str, progress: Progress | None = None, check_header=True
-) -> ImportReport:
-    """Validate chunks of raw rows (DataFrames of strings); write all or nothing."""
+    kind: str, chunks, currency: str, progress: Progress | None = None, check_header=True,
+    again=None,
+) -> ImportReport:  # fmt: skip
+    """Validate chunks of raw rows (DataFrames of strings); write all or nothing.
+
+    With `again` (a callable that reads the same chunks afresh) the rows are validated
+    keeping only 16 bytes a row for the duplicate check, then read again and written
+    chunk by chunk in one transaction: a million-row file validates in bounded memory.
+    Without it (the API's list of rows) the clean rows are kept between the passes."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     progress = progress or Progress()
     report = ImportReport(kind=kind)
-    tz = settings.TIME_ZONE
     errors = Errors()
-    clean_chunks = []
+    kept, keys = [], _Keys()
+    stream = again is not None
     for chunk in chunks:
-        if kind == "customers":
-            clean, chunk_errors = formats.validate_customers(chunk, tz)
-        elif kind == "orders" and formats.is_stripe_export(chunk.columns):
-            report.layout = "stripe"
-            clean, chunk_errors, skipped = formats.validate_stripe_charges(chunk, currency)
-            report.skipped += skipped
-        elif kind == "orders":
-            clean, chunk_errors = formats.validate_orders(chunk, tz, currency)
-        else:
-            clean, chunk_errors = formats.validate_interactions(chunk, tz)
+        clean, chunk_errors = _validate(kind, chunk, currency, report)
         if report.rows == 0 and check_header:
             _check_header(kind, report.layout, chunk.columns, errors)
         report.rows += len(chunk)
         errors.total += chunk_errors.total
         errors.extend(chunk_errors[: formats.MAX_KEPT_ERRORS - len(errors)])
-        clean_chunks.append(clean)
+        # Stripe exports create their customers from all the rows at once: kept.
+        stream = stream and report.layout != "stripe"
+        if not clean.empty:
+            keys.add(clean["external_id"])
+            if kind != "customers":
+                clean = _attach_customers(clean, errors, create_missing=report.layout == "stripe")
+        if not stream:
+            kept.append(clean)
         progress.advance(len(chunk))
     if report.rows == 0 and not errors.total:
         errors.add_one(1, "", "", gettext_noop("The file has a header but no rows."))
-
-    frame = pd.concat(clean_chunks) if clean_chunks else pd.DataFrame()
-    if not frame.empty:
-        _check_duplicates(frame, errors)
-        if kind != "customers":
-            frame = _attach_customers(frame, errors, create_missing=report.layout == "stripe")
+    keys.check(errors, again if stream else (lambda: kept))
     report.errors = [e.as_dict() for e in sorted(errors, key=lambda e: (e.row, e.column))]
     report.error_count = errors.total
     if not report.ok:
         return report
 
-    progress.start("writing", len(frame))
+    progress.start("writing", report.rows)
+    totals = [0, 0, 0]
     with transaction.atomic():
-        if kind == "customers":
-            result = _write_customers(frame, progress)
+        if stream:
+            for chunk in again():
+                clean, _ = _validate(kind, chunk, currency, report)
+                if kind != "customers":
+                    clean = _attach_customers(clean, Errors(), create_missing=False)
+                _add(totals, _write(kind, clean, report, progress))
         else:
-            if report.layout == "stripe":
-                report.customers_created = _create_customers(frame)
-                frame = _attach_customers(frame, errors, create_missing=False)
-            result = _write_rows(kind, frame, progress)
-    report.created, report.changed, report.unchanged = (
-        result.created,
-        result.changed,
-        result.unchanged,
-    )
+            frame = pd.concat(kept) if kept else pd.DataFrame()
+            _add(totals, _write(kind, frame, report, progress))
+    report.created, report.changed, report.unchanged = totals
     return report
+
+
+def _write(kind: str, frame: pd.DataFrame, report: ImportReport, progress: Progress):
+    if frame.empty:
+        return None
+    if kind == "customers":
+        return _write_customers(frame, progress)
+    if report.layout == "stripe":
+        report.customers_created = _create_customers(frame)
+        frame = _attach_customers(frame, Errors(), create_missing=False)
+    return _write_rows(kind, frame, progress)
+
+
+def _add(totals: list[int], result) -> None:
+    if result is not None:
+        totals[0] += result.created
+        totals[1] += result.changed
+        totals[2] += result.unchanged
+
+
+class _Keys:
+    """The external ids seen so far, as 64-bit hashes with their row numbers (12 bytes a
+    row), for the "appears twice" check without keeping a million strings."""
+
+    def __init__(self):
+        self.hashes, self.rows = [], []
+
+    def add(self, ids: pd.Series) -> None:
+        given = ids[ids != ""]
+        self.hashes.append(pd.util.hash_pandas_object(given, index=False).to_numpy())
+        self.rows.append(given.index.to_numpy(dtype="int32"))
+
+    def check(self, errors: Errors, chunks) -> None:
+        """Report every repeated id at its later rows; the ids themselves are read again
+        (from `chunks()`) only for the rows that repeat."""
+        if not self.hashes:
+            return
+        hashes, rows = np.concatenate(self.hashes), np.concatenate(self.rows)
+        self.hashes, self.rows = [], []
+        # Rows were added in file order, so a stable sort keeps them in order per id.
+        order = np.argsort(hashes, kind="stable")
+        hashes, rows = hashes[order], rows[order]
+        del order
+        repeated = np.flatnonzero(hashes[1:] == hashes[:-1]) + 1
+        if not len(repeated):
+            return
+        wanted = set(rows[repeated].tolist()) | set(rows[repeated - 1].tolist())
+        values = {}
+        for chunk in chunks():
+            hit = chunk.index.isin(list(wanted))
+            values.update(chunk.loc[hit, "external_id"].astype(str).items())
+        first_of = {}
+        duplicates = []
+        for index in sorted(set(repeated.tolist()) | set((repeated - 1).tolist())):
+            row = int(rows[index])
+            value = values[row]
+            if value in first_of:
+                duplicates.append((row, value, first_of[value]))
+            else:
+                first_of[value] = row
+        for row, value, first in duplicates[: formats.MAX_KEPT_ERRORS]:
+            errors.add_one(
+                row + 2,
+                "external_id",
+                value,
+                gettext_noop("appears twice in this file (first in row %(first)s)"),
+                first=first + 2,
+            )
+        errors.total += max(len(duplicates) - formats.MAX_KEPT_ERRORS, 0)
 
 
 REQUIRED_HEADERS = {
@@ -265,23 +353,6 @@ def _check_header(kind, layout, columns, errors: Errors) -> None:
             "",
             gettext_noop("required column(s) missing from the header row"),
         )
-
-
-def _check_duplicates(frame: pd.DataFrame, errors: Errors) -> None:
-    ids = frame["external_id"]
-    repeated = ids.duplicated(keep="first") & (ids != "")
-    if repeated.any():
-        first_row = ids[~ids.duplicated(keep="first")]
-        first_row = pd.Series(first_row.index, index=first_row.values)
-        for index, value in ids[repeated].head(formats.MAX_KEPT_ERRORS).items():
-            errors.add_one(
-                int(index) + 2,
-                "external_id",
-                value,
-                gettext_noop("appears twice in this file (first in row %(first)s)"),
-                first=int(first_row[value]) + 2,
-            )
-        errors.total += max(int(repeated.sum()) - formats.MAX_KEPT_ERRORS, 0)
 
 
 def _customer_ids(external_ids) -> dict[str, int]:

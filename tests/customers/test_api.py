@@ -333,3 +333,20 @@ def test_a_bulk_order_from_the_year_820_is_a_row_error_not_a_crash(api):
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "occurred_at"
     assert not Order.objects.exists()
+
+
+def test_a_number_where_the_schema_says_string_is_refused(api):
+    make_customer(external_id="c1")
+    created = api.post("/api/customers/", {"external_id": 123, "name": "Ana"}, format="json")
+    assert created.status_code == 400 and "external_id" in created.json()
+    order = {"external_id": 7, "customer": "c1", "occurred_at": "2026-01-01T00:00:00Z"}
+    bulk = api.post("/api/orders/bulk/", [{**order, "amount": 10}], format="json")
+    assert bulk.status_code == 400
+    assert bulk.json()["errors"] == [
+        {"index": 0, "field": "external_id", "message": "must be a string"}
+    ]
+    # A decimal may come as a number: the schema says so.
+    fine = api.post(
+        "/api/orders/bulk/", [{**order, "external_id": "o7", "amount": 10}], format="json"
+    )
+    assert fine.status_code == 201 and Order.objects.get().amount == 10

@@ -394,3 +394,29 @@ def test_failed_payments_import_as_interactions_of_their_own_kind(tmp_path, caps
         ("payment", "Card declined"),
         ("payment", "Card expired"),
     ]
+
+
+def test_a_file_read_in_many_chunks_validates_and_writes_the_same(tmp_path, monkeypatch):
+    """The import reads the file twice in chunks (validate, then write): row numbers,
+    duplicates across chunks and all-or-nothing hold as for one chunk."""
+    from customers.imports import load
+
+    monkeypatch.setattr(load, "CHUNK_ROWS", 3)
+    for n in range(4):
+        make_customer(external_id=f"c{n}")
+    rows = "".join(f"o{n},c{n % 4},2026-01-0{n % 9 + 1},{n}.50\n" for n in range(8))
+    header = "external_id,customer_external_id,occurred_at,amount\n"
+    twice = write(tmp_path, header + rows + "o2,c1,2026-01-05,1\n", name="twice.csv")
+    with twice.open("rb") as binary:
+        report = load.import_csv("orders", binary, "USD")
+    assert [(e["row"], e["value"], e["message"]) for e in report.errors] == [
+        (10, "o2", "appears twice in this file (first in row 4)")
+    ]
+    assert not Order.objects.exists()
+    good = write(tmp_path, header + rows, name="good.csv")
+    with good.open("rb") as binary:
+        report = load.import_csv("orders", binary, "USD")
+    assert report.ok and report.created == 8 and Order.objects.count() == 8
+    with good.open("rb") as binary:
+        again = load.import_csv("orders", binary, "USD")
+    assert (again.created, again.unchanged) == (0, 8)
