@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test browser lint worker beat bench score clean
+.PHONY: help install run test browser lint worker beat bench probes score clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ beat: install ## Celery beat, the nightly schedule (needs REDIS_URL)
 bench: install ## Import and scoring benchmarks, 100k customers / 1M orders (set DATABASE_URL for Postgres)
 	$(PY) -m customers.bench --orders 1000000 --customers 100000
 	$(PY) -m metrics.bench --customers 100000 --orders 1000000
+
+probes: install browser ## Fault and bad-input probes (kills, Redis down, fuzzing, logs, memory; needs Postgres + Redis)
+	bash scripts/hardening_probes.sh
 
 score: install ## Rescore every customer now
 	$(PY) manage.py score
