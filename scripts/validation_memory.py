@@ -65,7 +65,9 @@ def main() -> None:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cs_platform.settings",
-            "DJANGO_DEBUG": "1",
+            # Production settings: with DEBUG on, Django keeps every query's SQL in memory.
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": "validation-memory-benchmark-only-" + "x" * 40,
             "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
         }
         env.pop("REDIS_URL", None)

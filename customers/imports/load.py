@@ -302,11 +302,15 @@ class _Keys:
         (from `chunks()`) only for the rows that repeat."""
         if not self.hashes:
             return
-        hashes, rows = np.concatenate(self.hashes), np.concatenate(self.rows)
-        self.hashes, self.rows = [], []
+        # One array at a time, each freed as soon as it is sorted: the peak stays small.
+        hashes = np.concatenate(self.hashes)
+        self.hashes = []
         # Rows were added in file order, so a stable sort keeps them in order per id.
         order = np.argsort(hashes, kind="stable")
-        hashes, rows = hashes[order], rows[order]
+        hashes = hashes[order]
+        rows = np.concatenate(self.rows)
+        self.rows = []
+        rows = rows[order]
         del order
         repeated = np.flatnonzero(hashes[1:] == hashes[:-1]) + 1
         if not len(repeated):
