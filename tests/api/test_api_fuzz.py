@@ -37,7 +37,7 @@ def token(owner, in_test_transaction):
 
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=20,
     derandomize=True,
     database=None,  # the same examples on every machine, none replayed from earlier runs
     deadline=None,

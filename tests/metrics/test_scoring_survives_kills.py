@@ -51,7 +51,7 @@ def fresh_success(after: int, worker, timeout: float = 300) -> tuple[ScoringRun,
 
 
 def test_a_killed_pool_child_and_a_killed_worker_each_get_a_fresh_run(real_workers):
-    load_into_db(shop(customers=3000, seed=11))
+    load_into_db(shop(customers=1500, seed=11))
     before = runs.run_scoring(as_of=DAY - timedelta(days=1))
     worker = real_workers("scorer", pool="prefork", **FAST)
 
