@@ -211,13 +211,17 @@ def _validate(kind: str, chunk: pd.DataFrame, currency: str, report: ImportRepor
 
 
 def import_rows(
-    kind: str, chunks, currency: str, progress: Progress | None = None, check_header=True,
+    kind: str,
+    chunks,
+    currency: str,
+    progress: Progress | None = None,
+    check_header=True,
     again=None,
-) -> ImportReport:  # fmt: skip
+) -> ImportReport:
     """Validate chunks of raw rows (DataFrames of strings); write all or nothing.
 
     With `again` (a callable that reads the same chunks afresh) the rows are validated
-    keeping only 16 bytes a row for the duplicate check, then read again and written
+    keeping only 12 bytes a row for the duplicate check, then read again and written
     chunk by chunk in one transaction: a million-row file validates in bounded memory.
     Without it (the API's list of rows) the clean rows are kept between the passes."""
     if kind not in KINDS:
