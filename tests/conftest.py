@@ -2,6 +2,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -294,9 +297,6 @@ class Served:
         return done.stdout.decode()
 
     def start(self) -> None:
-        import time
-        import urllib.request
-
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),

@@ -8,6 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import psycopg2
 import pytest
 from django.db import connection
 
@@ -40,8 +41,6 @@ def databases(request, tmp_path):
     def make(name: str) -> str:
         if request.param == "sqlite":
             return f"sqlite:///{tmp_path / name}.sqlite3"
-        import psycopg2
-
         database = f"cs_backup_{name}_{uuid.uuid4().hex[:8]}"
         server = psycopg2.connect("postgres://postgres@127.0.0.1:5432/postgres")
         server.autocommit = True
@@ -52,8 +51,6 @@ def databases(request, tmp_path):
 
     yield make
     if created:
-        import psycopg2
-
         server = psycopg2.connect("postgres://postgres@127.0.0.1:5432/postgres")
         server.autocommit = True
         for database in created:

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from customers.imports import load
 from customers.models import Customer, Interaction, Order
 from metrics.models import AccountSettings
 from tests.conftest import HTMX, make_customer
@@ -399,8 +400,6 @@ def test_failed_payments_import_as_interactions_of_their_own_kind(tmp_path, caps
 def test_a_file_read_in_many_chunks_validates_and_writes_the_same(tmp_path, monkeypatch):
     """The import reads the file twice in chunks (validate, then write): row numbers,
     duplicates across chunks and all-or-nothing hold as for one chunk."""
-    from customers.imports import load
-
     monkeypatch.setattr(load, "CHUNK_ROWS", 3)
     for n in range(4):
         make_customer(external_id=f"c{n}")
