@@ -79,9 +79,14 @@ def reap_abandoned() -> list[ScoringRun]:
 
 
 def beat(run_id: int) -> None:
-    ScoringRun.objects.filter(pk=run_id, status=ScoringRun.Status.RUNNING).update(
-        heartbeat_at=timezone.now()
-    )
+    """Stamp the heartbeat. Best effort: a beat that cannot be written (the database
+    busy for a moment) never fails the run; the next one tries again."""
+    try:
+        ScoringRun.objects.filter(pk=run_id, status=ScoringRun.Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+    except DatabaseError:
+        log.warning("scoring run %s: heartbeat not written", run_id)
 
 
 @contextlib.contextmanager
@@ -100,10 +105,7 @@ def heartbeat(run_id: int):
     def keep_beating():
         try:
             while not stop.wait(settings.SCORING_HEARTBEAT_SECONDS):
-                try:
-                    beat(run_id)
-                except DatabaseError:  # the next beat tries again
-                    log.warning("scoring run %s: heartbeat not written", run_id)
+                beat(run_id)
         finally:
             connections.close_all()
 
