@@ -84,7 +84,13 @@ def test_settings_validate_and_save_weights_rules_and_account(owner_client):
 
 
 def scoring_thread():
-    return next(t for t in threading.enumerate() if t.name == "scoring-now")
+    """The page's scoring thread, or one already finished (a run that fails at once)."""
+    found = [t for t in threading.enumerate() if t.name == "scoring-now"]
+    if found:
+        return found[0]
+    finished = threading.Thread()
+    finished.start()
+    return finished
 
 
 @pytest.mark.django_db(transaction=True)  # the run happens on the thread's own connection
