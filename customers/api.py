@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from metrics.models import AccountSettings
 
-from .imports.formats import CUSTOMER_COLUMNS, FUTURE_SLACK, IN_THE_FUTURE, TIME_ZONES
+from .imports.formats import CUSTOMER_COLUMNS, FUTURE_SLACK, IN_THE_FUTURE, NUL, TIME_ZONES
 from .imports.load import INTERACTION_COLUMNS, import_rows
 from .models import Customer, Interaction, Order, OrderKind
 
@@ -37,6 +37,17 @@ class StrictSerializer(serializers.ModelSerializer):
     }
 
 
+def _holds_nul(value) -> bool:
+    """Whether a JSON value has a NUL character anywhere: Postgres' jsonb refuses one."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class CustomerSerializer(StrictSerializer):
     tags = serializers.ListField(child=TextField(max_length=50), required=False)
 
@@ -49,6 +60,8 @@ class CustomerSerializer(StrictSerializer):
     def validate_custom(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("must be a JSON object")
+        if _holds_nul(value):
+            raise serializers.ValidationError("must not contain a NUL character (\\u0000)")
         return value
 
     def validate_time_zone(self, value):
@@ -242,7 +255,13 @@ class OrderViewSet(viewsets.ModelViewSet):
             return Response({"detail": "Some values are not strings.", "errors": wrong}, status=400)
         rows = (
             pd.DataFrame(
-                [{**item, "customer_external_id": item.get("customer", "")} for item in items]
+                [
+                    {
+                        **{name: value for name, value in item.items() if name != "customer"},
+                        "customer_external_id": item.get("customer", ""),
+                    }
+                    for item in items
+                ]
             )
             .astype(object)
             .fillna("")

@@ -20,7 +20,7 @@ from django.utils.html import strip_tags
 from .models import Customer, Direction, InboundEmail, Interaction, InteractionKind
 
 MAX_BODY = 20_000
-MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+MESSAGE_ID = re.compile(r"<[^<>\s\x00]+>")
 
 
 class NotAnEmail(ValueError):
@@ -51,6 +51,11 @@ def _text(message: EmailMessage) -> str:
     return content.strip()[:MAX_BODY]
 
 
+def _without_nul(text: str) -> str:
+    """Postgres cannot store a NUL character in text; in an e-mail it carries nothing."""
+    return text.replace("\x00", "")
+
+
 def parse(raw: bytes) -> Parsed:
     if not raw or not raw.strip():
         raise NotAnEmail("the message is empty")
@@ -75,10 +80,10 @@ def parse(raw: bytes) -> Parsed:
         sent_at = None
     return Parsed(
         message_id=message_id[:255],
-        from_name=name[:200],
-        from_address=address.strip().lower()[:254],
-        subject=str(message.get("Subject", "")).strip()[:300],
-        body=_text(message),
+        from_name=_without_nul(name)[:200],
+        from_address=_without_nul(address).strip().lower()[:254],
+        subject=_without_nul(str(message.get("Subject", ""))).strip()[:300],
+        body=_without_nul(_text(message)),
         sent_at=sent_at,
         answers=answers,
     )

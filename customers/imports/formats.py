@@ -76,9 +76,31 @@ class Errors(list):
         if len(self) < MAX_KEPT_ERRORS:
             self.append(RowError(row, column, value[:80], message, args))
 
+    def merge(self, other: Errors) -> None:
+        self.total += other.total
+        self.extend(other[: max(MAX_KEPT_ERRORS - len(self), 0)])
+
+
+NUL = "\x00"
+
+
+def without_nul(frame: pd.DataFrame) -> tuple[pd.DataFrame, Errors]:
+    """Rows with a NUL character in a cell, refused and left out of the other checks:
+    Postgres cannot store a NUL in text, nor look one up."""
+    errors = Errors()
+    refused = pd.Series(False, index=frame.index)
+    for name in frame.columns:
+        values = frame[name]
+        has_nul = values.str.contains(NUL, regex=False, na=False)
+        if has_nul.any():
+            shown = values.str.replace(NUL, "\\0", regex=False)
+            errors.add(has_nul, name, shown, gettext_noop("contains a NUL character (\\0)"))
+            refused |= has_nul
+    return (frame[~refused] if refused.any() else frame), errors
+
 
 def normalise_header(name: str) -> str:
-    return "_".join(str(name).replace("\ufeff", "").strip().lower().split())
+    return "_".join(str(name).replace("\ufeff", "").replace(NUL, "").strip().lower().split())
 
 
 def column(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -197,6 +197,13 @@ def import_csv(kind: str, binary, currency: str, progress: Progress | None = Non
 
 
 def _validate(kind: str, chunk: pd.DataFrame, currency: str, report: ImportReport):
+    chunk, nul_errors = formats.without_nul(chunk)
+    clean, errors = _validate_kind(kind, chunk, currency, report)
+    errors.merge(nul_errors)
+    return clean, errors
+
+
+def _validate_kind(kind: str, chunk: pd.DataFrame, currency: str, report: ImportReport):
     tz = settings.TIME_ZONE
     if kind == "customers":
         return formats.validate_customers(chunk, tz)

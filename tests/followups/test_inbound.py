@@ -72,6 +72,17 @@ def test_the_secret_can_be_a_header_and_a_form_field_carries_the_message(client)
     assert customer.interactions.filter(direction="inbound").count() == 1
 
 
+def test_nul_characters_in_a_reply_are_dropped_not_a_crash(client):
+    customer = make_customer(email="nu@example.com")
+    raw = raw_reply(
+        "nu@example.com", subject="Re: hi\x00", body="Fine\x00 thanks", Message_ID="<n\x00@ex>"
+    )
+    assert client.post(url(), raw, content_type="message/rfc822").status_code == 202
+    reply = customer.interactions.get(direction="inbound")
+    assert (reply.subject, reply.body) == ("Re: hi", "Fine thanks")
+    assert "\x00" not in reply.message_id
+
+
 def test_a_message_posted_twice_is_stored_once(client):
     customer = make_customer(email="dee@example.com")
     raw = raw_reply("dee@example.com", Message_ID="<same@ex>")

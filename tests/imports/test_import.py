@@ -83,6 +83,13 @@ def test_one_bad_row_rejects_the_whole_file_and_names_row_column_and_reason(tmp_
     assert Customer.objects.count() == 0
 
 
+def test_a_nul_character_in_a_cell_is_a_row_error(tmp_path, capsys):
+    with pytest.raises(CommandError, match="Nothing was imported: 1 problem"):
+        run("customers", write(tmp_path, CUSTOMERS + "c3,Nul\x00Name,n@example.com,,,,,,,,,\n"))
+    assert "row 4 [name] 'Nul\\\\0Name': contains a NUL character" in capsys.readouterr().err
+    assert Customer.objects.count() == 0
+
+
 def test_a_corrected_file_then_imports_cleanly(tmp_path):
     bad = CUSTOMERS + "c3,Bad Email,not-an-email,,,,,,,,,\n"
     with pytest.raises(CommandError):
