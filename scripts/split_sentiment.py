@@ -2,8 +2,10 @@
 
     python scripts/split_sentiment.py NEW.tsv en [NAME]
 
-Stratified by label with a fixed seed; writes feedback/sentiment_data/<lang>_<NAME>.tsv
-(default NAME "dev"; the model trains on every file there) and
+Comments already in the training data are dropped first (a test comment the model
+has learned is no test). Stratified by label with a fixed seed; writes
+feedback/sentiment_data/<lang>_<NAME>.tsv (default NAME "dev"; the model trains on
+every file there) and
 tests/data/sentiment_<lang>_test.tsv (only the tests read it). Run once per new set:
 re-splitting after looking at test results would tune on the test half.
 """
@@ -19,6 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(source: str, language: str, name: str = "dev") -> None:
     with open(source, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
+    known = set()
+    for path in (ROOT / "feedback" / "sentiment_data").glob(f"{language}_*.tsv"):
+        with open(path, encoding="utf-8") as handle:
+            known |= {row["text"] for row in csv.DictReader(handle, delimiter="\t")}
+    rows = [row for row in rows if row["text"] not in known]
     rng = random.Random(20261202)
     dev, test = [], []
     for label in sorted({r["label"] for r in rows}):
