@@ -60,8 +60,12 @@ bench: install ## Import and scoring benchmarks, 100k customers / 1M orders (set
 	$(PY) -m customers.bench --orders 1000000 --customers 100000
 	$(PY) -m metrics.bench --customers 100000 --orders 1000000
 
-probes: install browser ## Fault and bad-input probes (kills, Redis down, fuzzing, logs, memory; needs Postgres + Redis)
+probes: install browser ## Fault and bad-input probes, with figures (kills, Redis down, fuzzing, logs, memory, live stack; needs Postgres + Redis)
+	@command -v caddy >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null); } || \
+	  { echo "caddy is not installed and cannot be installed here"; exit 1; }
 	bash scripts/hardening_probes.sh
+	$(PY) scripts/probes.py
 
 score: install ## Rescore every customer now
 	$(PY) manage.py score

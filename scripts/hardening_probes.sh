@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The fault and bad-input probes of issue 15, re-runnable: each prints what it found.
+# The fault and bad-input probes of issue 15 that run as tests, re-runnable; the live
+# stack's figures come from scripts/probes.py (make probes runs both).
 # Needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 (as CI's second stage).
 #   make probes    (or: bash scripts/hardening_probes.sh)
 set -euo pipefail

@@ -30,7 +30,12 @@ def manage(env: dict, *args: str, ok: bool = True) -> subprocess.CompletedProces
     return done
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.own_sqlite),
+        pytest.param("postgresql", marks=pytest.mark.services),
+    ]
+)
 def databases(request, tmp_path):
     """database(name) -> the DATABASE_URL of a new, empty database of that kind. Each
     kind runs in the stage of its own database (SQLite in `make test`, Postgres in CI's

@@ -32,7 +32,10 @@ def test_the_app_trusts_exactly_one_proxy_and_logs_no_secret():
 
 def test_caddy_proxies_to_the_app_with_the_upload_limit_and_backups_have_a_volume():
     caddyfile = Path(ROOT / "Caddyfile").read_text()
-    assert "reverse_proxy web:8000" in caddyfile and "{$SITE_ADDRESS:localhost}" in caddyfile
+    assert (
+        "reverse_proxy {$UPSTREAM:web:8000}" in caddyfile
+        and "{$SITE_ADDRESS:localhost}" in caddyfile
+    )
     assert "max_size 60MB" in caddyfile
     spec = compose()
     assert "backups:/app/backups" in spec["services"]["worker"]["volumes"]

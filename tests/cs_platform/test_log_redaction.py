@@ -39,6 +39,7 @@ def test_paths_without_secrets_stay_readable():
         assert redact(line) == line
 
 
+@pytest.mark.own_sqlite  # gunicorn on a SQLite file (the `served` fixture)
 def test_gunicorn_and_the_app_write_no_token(served):
     app = served()
     app.start()

@@ -57,6 +57,7 @@ class Browser:
 
 
 @pytest.mark.django_db
+@pytest.mark.own_sqlite  # gunicorn on a SQLite file (the `served` fixture)
 def test_pages_and_answers_work_while_redis_is_down(served):
     app = served(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", LOGIN_FAILURE_LIMIT="3")
     output = app.manage("shell", "-c", SETUP).split()
