@@ -652,6 +652,15 @@ def _inner_word(token: str) -> tuple[float, str]:
     return 0.0, ""
 
 
+def _token_value(token: str) -> tuple[float, str]:
+    """A jieba token's lexicon value, and what precedes the sentiment word inside it
+    ("" when the token is itself a lexicon word)."""
+    value = ZH_POSITIVE.get(token) or ZH_NEGATIVE.get(token)
+    if value or len(token) < 2:
+        return value or 0.0, ""
+    return _inner_word(token)
+
+
 def chinese_score(text: str) -> float:
     total, weight, negate = 0.0, 1.0, False
     for token in _jieba().lcut(text):
@@ -661,13 +670,10 @@ def chinese_score(text: str) -> float:
         if token in ZH_DEGREE and token not in ZH_POSITIVE:
             weight *= ZH_DEGREE[token]
             continue
-        value = ZH_POSITIVE.get(token) or ZH_NEGATIVE.get(token)
-        if not value and len(token) > 1:
-            value, prefix = _inner_word(token)
-            if value and any(n in prefix for n in ZH_NEGATORS):
-                value = -value
-            if value:
-                weight *= max((ZH_DEGREE.get(c, 1.0) for c in prefix), default=1.0)
+        value, prefix = _token_value(token)
+        if any(n in prefix for n in ZH_NEGATORS):
+            value = -value
+        weight *= max((ZH_DEGREE.get(c, 1.0) for c in prefix), default=1.0)
         if value:
             total += (-value if negate else value) * weight
         if value or not token.strip() or re.fullmatch(r"[，。！？,.!?；;、]", token):
@@ -695,13 +701,7 @@ def sentiment_word_count(text: str) -> int:
     """How many words of the comment the lexicons know: none at all is a hint of a
     neutral comment ("Used it for about three months")."""
     if CJK.search(text):
-        count = 0
-        for token in _jieba().lcut(text):
-            value = ZH_POSITIVE.get(token) or ZH_NEGATIVE.get(token)
-            if not value and len(token) > 1:
-                value, _ = _inner_word(token)
-            count += bool(value)
-        return count
+        return sum(1 for token in _jieba().lcut(text) if _token_value(token)[0])
     lexicon = _vader().lexicon
     return sum(1 for word in WORD.findall(text.lower()) if lexicon.get(word))
 
