@@ -19,6 +19,7 @@ from .inputs import Tables
 from .models import CustomerScore, ScoringRun
 
 CHUNK = 200_000
+TEXT_COLUMN_ENDINGS = ("kind", "plan", "stage", "_at")
 
 
 def read_query(sql: str, columns: list[str]) -> pd.DataFrame:
@@ -35,7 +36,9 @@ def read_query(sql: str, columns: list[str]) -> pd.DataFrame:
                 names=columns,
                 header=None,
                 keep_default_na=True,
-                dtype={c: "string" for c in columns if c.endswith(("kind", "plan", "stage"))},
+                # Times stay text for local_naive: a column of mostly empty times would
+                # otherwise be guessed chunk by chunk (float, then str; pandas warns).
+                dtype={c: "string" for c in columns if c.endswith(TEXT_COLUMN_ENDINGS)},
             )
         cursor.execute(sql)
         chunks = []
