@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from .imports.formats import NUL
 from .models import Customer, Direction, InboundEmail, Interaction, InteractionKind
 
 MAX_BODY = 20_000
@@ -53,7 +54,7 @@ def _text(message: EmailMessage) -> str:
 
 def _without_nul(text: str) -> str:
     """Postgres cannot store a NUL character in text; in an e-mail it carries nothing."""
-    return text.replace("\x00", "")
+    return text.replace(NUL, "")
 
 
 def parse(raw: bytes) -> Parsed:

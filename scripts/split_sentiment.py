@@ -15,16 +15,15 @@ import random
 import sys
 from pathlib import Path
 
+from feedback.sentiment import training_comments
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(source: str, language: str, name: str = "dev") -> None:
     with open(source, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
-    known = set()
-    for path in (ROOT / "feedback" / "sentiment_data").glob(f"{language}_*.tsv"):
-        with open(path, encoding="utf-8") as handle:
-            known |= {row["text"] for row in csv.DictReader(handle, delimiter="\t")}
+    known = set(training_comments(language)[0])
     rows = [row for row in rows if row["text"] not in known]
     rng = random.Random(20261202)
     dev, test = [], []
